@@ -1,0 +1,70 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PERIOD ?= 2019Q1
+
+.PHONY: help install run test unit e2e lint format airflow docs db-up db-down clean lock
+
+help:
+	@echo "make run      set up everything and run the pipeline for $(PERIOD) (PERIOD=2019Q2 for another)"
+	@echo "make test     lint, unit tests, DAG integrity and end-to-end tests"
+	@echo "make lint     ruff (with the Airflow AIR rules) and sqlfluff"
+	@echo "make airflow  the Airflow UI and scheduler on http://127.0.0.1:8080"
+	@echo "make docs     dbt docs into .egov/dbt/target"
+	@echo "make clean    stop servers and delete all generated state"
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/egov run --period $(PERIOD)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e"
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e
+
+airflow: $(STAMP)
+	$(BIN)/egov db up
+	$(BIN)/egov sim up
+	$(BIN)/egov airflow db migrate
+	$(BIN)/egov airflow standalone
+
+docs: $(STAMP)
+	$(BIN)/egov db up
+	$(BIN)/egov dbt docs generate
+	@echo "open .egov/dbt/target/index.html, or: $(BIN)/egov dbt docs serve --host 127.0.0.1"
+
+db-up: $(STAMP)
+	$(BIN)/egov db up
+
+db-down: $(STAMP)
+	$(BIN)/egov db down
+
+clean:
+	-[ -x $(BIN)/egov ] && $(BIN)/egov sim down
+	-[ -x $(BIN)/egov ] && $(BIN)/egov db down
+	rm -rf .egov $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+lock:
+	$(PYTHON) -m venv /tmp/egov-lock && /tmp/egov-lock/bin/pip install --quiet '.[dev]'
+	{ sed -n '1,2p' constraints.txt; /tmp/egov-lock/bin/pip freeze --exclude egov-warehouse; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf /tmp/egov-lock

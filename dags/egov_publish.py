@@ -1,0 +1,5 @@
+"""Quarterly publication: dbt build, Great Expectations gate, immutable release."""
+
+from egov.dag_factory import publish_dag
+
+egov_publish_quarterly = publish_dag()

@@ -1,0 +1,5 @@
+"""dbt build whenever raw data lands (scheduled on the extract DAGs' Assets)."""
+
+from egov.dag_factory import transform_dag
+
+egov_transform = transform_dag()

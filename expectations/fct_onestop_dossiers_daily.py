@@ -1,0 +1,35 @@
+"""Daily one-stop dossier facts of the period: typed, keyed, never negative."""
+
+import great_expectations as gx
+
+from egov.periods import Period
+
+MODEL = "marts.fct_onestop_dossiers_daily"
+KEY = ["date_day", "agency_code", "procedure_code", "channel_code", "event_code"]
+
+
+def slice_query(period: Period) -> str:
+    return (
+        f"select * from {MODEL} "
+        f"where date_day >= '{period.start}' and date_day < '{period.end}'"
+    )
+
+
+def expectations(period: Period) -> list:
+    return [
+        gx.expectations.ExpectTableRowCountToBeBetween(
+            min_value=1, description=f"the period {period.label} has dossier facts at all"),
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="dossier_count", min_value=0, description="no negative dossier counts"),
+        gx.expectations.ExpectCompoundColumnsToBeUniqueTogether(
+            column_list=KEY, description="one row per day, agency, procedure, channel and event"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(
+            column="procedure_version_key",
+            description="every procedure code is in the catalogue on the day of the event"),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="event_code", value_set=["received", "resolved_on_time", "resolved_late"],
+            description="known events only"),
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="channel_code", value_set=["in_person", "online", "postal"],
+            description="known channels only"),
+    ]

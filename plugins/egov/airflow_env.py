@@ -1,0 +1,83 @@
+"""The environment every Airflow process of the project runs with.
+
+Airflow is configured entirely through ``AIRFLOW__*`` variables and its
+connections through ``AIRFLOW_CONN_*`` ones, built here from the project's
+state (database, simulator ports and tokens), so nothing depends on clicks in
+the UI or on an ``airflow.cfg`` edited by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from egov import config, db
+from egov.simulators import service
+
+WAREHOUSE_CONN_ID = "egov_warehouse"
+
+
+def _persistent_secret(name: str, make) -> str:
+    path = config.state_dir() / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def airflow_home() -> Path:
+    return config.state_dir() / "airflow"
+
+
+def connection_env() -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` for the warehouse and every running simulator."""
+    warehouse = db.warehouse_target()
+    env = {
+        f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps({
+            "conn_type": "postgres", "host": warehouse.host, "port": warehouse.port,
+            "login": warehouse.user, "password": warehouse.password, "schema": warehouse.dbname,
+        }),
+    }
+    state = service.read_state("onestop")
+    if state is not None:
+        env["AIRFLOW_CONN_ONESTOP_API"] = json.dumps({
+            "conn_type": "http", "host": "127.0.0.1", "port": state.port, "schema": "http",
+            "password": state.token,
+        })
+    return env
+
+
+def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    home = airflow_home()
+    home.mkdir(parents=True, exist_ok=True)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(config.DAGS_DIR),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.PLUGINS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__FERNET_KEY": _persistent_secret("fernet_key", _fernet_key),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db.airflow_target().url("postgresql+psycopg2"),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": env.get("EGOV_AIRFLOW_PORT", "8080"),
+        "AIRFLOW__API_AUTH__JWT_SECRET": _persistent_secret("jwt_secret", lambda: secrets.token_urlsafe(32)),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "EGOV_STATE_DIR": str(config.state_dir()),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(config.PLUGINS_DIR), env.get("PYTHONPATH")])),
+    })
+    env.update(connection_env())
+    return env

@@ -1,0 +1,279 @@
+"""``egov``: the project's command line.
+
+    egov db up|down|status|url       the warehouse's PostgreSQL
+    egov sim up|down|status          the agency simulators
+    egov airflow ARGS...             the airflow CLI with the project's configuration
+    egov dbt ARGS...                 dbt with the warehouse's credentials
+    egov run --period 2019Q1         the main job: extract, build, validate, publish, show
+    egov figures --period 2019Q1     published figures (--json for machines)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from egov import config, db
+from egov.periods import Period, parse_period
+
+REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
+
+
+class CommandError(RuntimeError):
+    """A failure to report to the user in one clear line, without a traceback."""
+
+
+def _print(message: str = "") -> None:
+    print(message, flush=True)
+
+
+# ---------------------------------------------------------------- db
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "up":
+        status = db.up()
+        _print(f"PostgreSQL ({status.mode}) is up: {status.url}")
+    elif args.action == "down":
+        _print("PostgreSQL stopped" if db.down() else "PostgreSQL was not running")
+    elif args.action == "status":
+        status = db.status()
+        state = "running" if status.running else "stopped"
+        _print(f"{status.mode} server {state}; url {status.url or '-'}"
+               + (f"; pid {status.pid}; data {status.data_dir}" if status.pid else ""))
+        return 0 if status.running else 3
+    elif args.action == "url":
+        target = db.airflow_target() if args.airflow else db.warehouse_target()
+        _print(target.url())
+    return 0
+
+
+# ---------------------------------------------------------------- simulators
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from egov.simulators import service
+
+    if args.action == "up":
+        state = service.up(args.name)
+        _print(f"simulator {args.name} is up at {state.base_url} (pid {state.pid})")
+    elif args.action == "down":
+        _print(f"simulator {args.name} stopped" if service.down(args.name) else "it was not running")
+    else:
+        state = service.read_state(args.name)
+        if state is None or not service.healthy(state):
+            _print(f"simulator {args.name} is not running")
+            return 3
+        _print(f"simulator {args.name} running at {state.base_url} (pid {state.pid})")
+    return 0
+
+
+# ---------------------------------------------------------------- airflow
+
+
+def _airflow_bin() -> str:
+    beside_python = Path(sys.executable).with_name("airflow")
+    return str(beside_python) if beside_python.exists() else "airflow"
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from egov.airflow_env import airflow_env
+
+    os.execvpe(_airflow_bin(), [_airflow_bin(), *args.airflow_args], airflow_env())
+    return 0  # not reached
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from egov import dbt
+
+    os.chdir(config.DBT_PROJECT_DIR)
+    os.execvpe(dbt.executable(), [dbt.executable(), *args.dbt_args], dbt.dbt_env(db.warehouse_target()))
+    return 0  # not reached
+
+
+def _airflow(step: str, argv: list[str], log_dir: Path) -> None:
+    """Run one airflow command, its output to a log file; raise with the log's tail if it fails."""
+    from egov.airflow_env import airflow_env
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{step}.log"
+    started = time.monotonic()
+    with log_path.open("w") as log_file:
+        proc = subprocess.run([_airflow_bin(), *argv], env=airflow_env(), stdout=log_file,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
+        raise CommandError(f"`airflow {' '.join(argv[:3])}` failed (exit {proc.returncode}); "
+                           f"log {log_path}:\n{tail}")
+    _print(f"      done in {elapsed:.1f}s (log {log_path})")
+
+
+def _dag_run_state(dag_id: str) -> tuple[str, list[tuple[str, str]]]:
+    with db.connect(db.airflow_target()) as conn:
+        row = conn.execute(
+            "select run_id, state from dag_run where dag_id = %s order by id desc limit 1", (dag_id,)
+        ).fetchone()
+        if row is None:
+            raise CommandError(f"no run of {dag_id} was recorded")
+        tasks = conn.execute(
+            "select task_id, state from task_instance where dag_id = %s and run_id = %s order by task_id",
+            (dag_id, row[0]),
+        ).fetchall()
+    return row[1], tasks
+
+
+def _run_dag(dag_id: str, logical_date: str, conf: dict, log_dir: Path) -> None:
+    _airflow(dag_id, ["dags", "test", dag_id, logical_date, "-c", json.dumps(conf)], log_dir)
+    state, tasks = _dag_run_state(dag_id)
+    summary = ", ".join(f"{task}={task_state}" for task, task_state in tasks)
+    _print(f"      {dag_id}: {state} ({summary})")
+    if state != "success":
+        raise CommandError(f"{dag_id} ended {state}: {summary}; task logs under "
+                           f"{config.state_dir() / 'airflow' / 'logs'}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from egov.simulators import service
+    from egov.sources import SOURCES
+
+    period = parse_period(args.period)
+    log_dir = config.state_dir() / "logs" / "run"
+    started = time.monotonic()
+    steps = 4 + len(SOURCES)
+    step = 0
+
+    def heading(text: str) -> None:
+        nonlocal step
+        step += 1
+        _print(f"[{step}/{steps}] {text}  (+{time.monotonic() - started:.0f}s)")
+
+    heading("PostgreSQL")
+    status = db.up()
+    _print(f"      {status.mode} server at {config.redact(status.url)}")
+    heading("agency simulators")
+    for name in ("onestop",):
+        state = service.up(name)
+        _print(f"      {name} at {state.base_url}")
+    heading("Airflow metadata database")
+    _airflow("db-migrate", ["db", "migrate"], log_dir)
+    window = {"window_start": str(period.start), "window_end": str(period.end)}
+    for key in SOURCES:
+        heading(f"extract {key} {period.start} .. {period.last_day} (Airflow DAG egov_extract_{key})")
+        _run_dag(f"egov_extract_{key}", period.end.isoformat(), window, log_dir)
+    heading(f"dbt build, Great Expectations gate and publication of {period.label} "
+            "(Airflow DAG egov_publish_quarterly)")
+    _run_dag("egov_publish_quarterly", period.end.isoformat(), {"period": period.label}, log_dir)
+    _print(f"pipeline finished in {time.monotonic() - started:.0f}s\n")
+    return _show_figures(period, as_json=False)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _reference_values() -> dict[str, str]:
+    with REFERENCE_FIGURES.open(encoding="utf-8") as handle:
+        return {row["figure_id"]: row["value"] for row in csv.DictReader(handle)}
+
+
+def _format(value: Decimal) -> str:
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
+
+
+def _show_figures(period: Period, as_json: bool) -> int:
+    from egov.publish import published_figures
+
+    with db.connect() as conn:
+        figures = published_figures(conn, period)
+    if as_json:
+        json.dump({f["figure_id"]: {**f, "value": float(f["value"])} for f in figures}, sys.stdout,
+                  indent=2, ensure_ascii=False)
+        _print()
+        return 0 if figures else 1
+    if not figures:
+        _print(f"nothing published for {period.label}")
+        return 1
+    first = figures[0]
+    _print(f"Published figures {period.label}, version {first['version']} "
+           f"(release {first['release_id']}, {first['published_at']})")
+    reference = _reference_values() if period.label == "2019Q1" else {}
+    header = f"{'figure_id':<34} {'published':>12} {'seed report':>12}  match"
+    _print(header)
+    _print("-" * len(header))
+    mismatches = 0
+    for figure in figures:
+        expected = reference.get(figure["figure_id"])
+        same = expected is not None and Decimal(expected) == figure["value"]
+        mismatches += expected is not None and not same
+        mark = "" if expected is None else ("yes" if same else "NO")
+        _print(f"{figure['figure_id']:<34} {_format(figure['value']):>12} "
+               f"{(_format(Decimal(expected)) if expected else '-'):>12}  {mark}")
+    if reference:
+        _print(f"\n{len(figures) - mismatches} of {len(figures)} published figures equal the seed report")
+    return 0 if mismatches == 0 else 1
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    return _show_figures(parse_period(args.period), args.json)
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="egov", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="the warehouse's PostgreSQL server")
+    p.add_argument("action", choices=["up", "down", "status", "url"])
+    p.add_argument("--airflow", action="store_true", help="with url: the Airflow metadata database")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("sim", help="the agency simulators")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--name", default="onestop", choices=["onestop"])
+    p.set_defaults(func=cmd_sim)
+
+    p = sub.add_parser("airflow", help="run the airflow CLI with the project's configuration",
+                       add_help=False)
+    p.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_airflow)
+
+    p = sub.add_parser("dbt", help="run dbt against the warehouse", add_help=False)
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_dbt)
+
+    p = sub.add_parser("run", help="extract, build, validate and publish one quarter through Airflow")
+    p.add_argument("--period", default="2019Q1")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("figures", help="the published figures of a period")
+    p.add_argument("--period", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_figures)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (CommandError, db.DatabaseError, ValueError) as exc:
+        print(f"egov: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

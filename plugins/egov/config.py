@@ -1,0 +1,91 @@
+"""Where the project keeps its state and how it reaches PostgreSQL.
+
+Everything the project generates lives under one git-ignored state folder
+(``.egov/`` at the project root unless ``EGOV_STATE_DIR`` says otherwise).
+The database is the embedded pgserver cluster unless ``EGOV_DATABASE_URL``
+points at an external server.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DAGS_DIR = PROJECT_ROOT / "dags"
+PLUGINS_DIR = PROJECT_ROOT / "plugins"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Schemas of the warehouse database, one per layer.
+WAREHOUSE_SCHEMAS = ("raw", "staging", "marts", "reporting", "published", "audit")
+
+EXTERNAL_URL_VAR = "EGOV_DATABASE_URL"
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("EGOV_STATE_DIR", PROJECT_ROOT / ".egov")).resolve()
+
+
+def warehouse_db_name() -> str:
+    return os.environ.get("EGOV_WAREHOUSE_DB", "egov")
+
+
+def airflow_db_name() -> str:
+    return os.environ.get("EGOV_AIRFLOW_DB", "airflow")
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """Connection parts of one database on the server."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def url(self, driver: str = "postgresql") -> str:
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + quote(self.password, safe="")
+        return f"{driver}://{auth}@{self.host}:{self.port}/{self.dbname}"
+
+    def with_db(self, dbname: str) -> PgTarget:
+        return PgTarget(self.host, self.port, self.user, self.password, dbname)
+
+    def libpq_env(self) -> dict[str, str]:
+        """The variables dbt's profile and libpq clients read."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": self.dbname,
+        }
+
+
+def parse_pg_url(url: str) -> PgTarget:
+    parts = urlsplit(url)
+    if parts.scheme.split("+")[0] not in ("postgresql", "postgres"):
+        raise ValueError(f"{EXTERNAL_URL_VAR} must be a postgresql:// URL, got scheme {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError(f"{EXTERNAL_URL_VAR} needs a host (postgresql://user:password@host:5432/db)")
+    dbname = parts.path.lstrip("/") or warehouse_db_name()
+    return PgTarget(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        dbname=dbname,
+    )
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

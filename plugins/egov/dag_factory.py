@@ -1,0 +1,146 @@
+"""DAGs generated from the source registry; the files in ``dags/`` only call these.
+
+Nothing here touches a database or the network at import time: DAG files are
+parsed every few seconds by the dag-processor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+
+from egov import pipeline
+from egov.sources import SOURCES, Entity, Source
+
+START = pendulum.datetime(2018, 1, 1, tz=pipeline.LOCAL_TZ)
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=20),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(hours=1),
+}
+
+
+def raw_asset(source: Source, entity: Entity) -> Asset:
+    schema, table = source.raw_table(entity).split(".")
+    return Asset(name=source.raw_table(entity), uri=f"egov://warehouse/{schema}/{table}", group="raw")
+
+
+def extract_dag(source: Source):
+    @dag(
+        dag_id=f"egov_extract_{source.key}",
+        description=f"Extract {source.system} into raw, one day per run",
+        doc_md=(
+            f"### Extract `{source.system}`\n\n{source.description}\n\n"
+            "Each run loads its data interval (local days, Asia/Ho_Chi_Minh) into `raw`, replacing "
+            "those days in one transaction, and records the batch in `audit.load_batches`. For a "
+            "backfill, either `airflow backfill create` (one run per day) or trigger one run with "
+            "`window_start` / `window_end` in its conf (end exclusive)."
+        ),
+        schedule=CronDataIntervalTimetable("0 0 * * *", timezone=pipeline.LOCAL_TZ),
+        start_date=START,
+        catchup=False,
+        max_active_runs=4,
+        default_args=DEFAULT_ARGS,
+        tags=["egov", "extract", source.interface, *source.tags],
+        params={
+            "window_start": Param(None, type=["null", "string"], format="date",
+                                  description="Explicit window start (YYYY-MM-DD) instead of the interval"),
+            "window_end": Param(None, type=["null", "string"], format="date",
+                                description="Explicit window end, exclusive"),
+        },
+    )
+    def extract_source_dag():
+        for entity in source.entities:
+            @task(task_id=f"extract_{entity.name}", outlets=[raw_asset(source, entity)])
+            def extract_entity(entity: Entity = entity, **context) -> list[dict]:
+                return [
+                    {"batch_id": str(r.batch_id), "rows": r.row_count, "rejected": r.rejected_count,
+                     "replaced": r.replaced_rows, "window": [str(d) for d in r.window or ()]}
+                    for r in pipeline.extract(replace(source, entities=(entity,)), context)
+                ]
+
+            extract_entity()
+
+    return extract_source_dag()
+
+
+def transform_dag():
+    raw_assets = [raw_asset(s, e) for s in SOURCES.values() for e in s.entities if e.windowed]
+
+    @dag(
+        dag_id="egov_transform",
+        description="dbt build of staging, marts and reporting when raw data lands",
+        doc_md=(
+            "### Transform\n\nRuns `dbt build` (models, seeds and tests in DAG order) whenever an "
+            "extract DAG updates a raw table, so the marts BI tools read stay current. Incremental "
+            "facts rebuild only the days that were (re)loaded."
+        ),
+        schedule=raw_assets,
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["egov", "dbt", "transform"],
+    )
+    def transform():
+        @task(outlets=[Asset(name="reporting.rpt_report_figures",
+                             uri="egov://warehouse/reporting/rpt_report_figures", group="reporting")])
+        def dbt_build(**context) -> dict:
+            return pipeline.build_models(context)
+
+        dbt_build()
+
+    return transform()
+
+
+def publish_dag():
+    @dag(
+        dag_id="egov_publish_quarterly",
+        description="Build, validate with Great Expectations and publish a quarter's report figures",
+        doc_md=(
+            "### Publish a quarter\n\nOne run per quarter (its data interval). `dbt build`, then the "
+            "Great Expectations gate on the quarter's slice; publication runs only if no blocking "
+            "expectation failed, so a failed gate leaves the previous release in place. Pass "
+            "`period` (e.g. `2019Q1`) in the conf to publish another quarter by hand."
+        ),
+        schedule=CronDataIntervalTimetable("0 0 1 1,4,7,10 *", timezone=pipeline.LOCAL_TZ),
+        start_date=START,
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["egov", "publish", "great_expectations"],
+        params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}Q[1-4]$",
+                                description="Quarter to publish instead of the data interval")},
+    )
+    def publish_quarterly():
+        @task
+        def dbt_build(**context) -> dict:
+            return pipeline.build_models(context)
+
+        @task(retries=0)
+        def quality_gate(**context) -> str:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            try:
+                return pipeline.run_gate(context)
+            except pipeline.GateBlocked as blocked:
+                # Data problems do not heal on retry: fail at once with the reasons.
+                raise AirflowFailException(str(blocked)) from None
+
+        @task
+        def publish(validation_id: str, **context) -> dict:
+            return pipeline.publish_period(validation_id, context)
+
+        built = dbt_build()
+        validation_id = quality_gate()
+        built >> validation_id
+        publish(validation_id)
+
+    return publish_quarterly()

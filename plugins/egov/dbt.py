@@ -1,0 +1,93 @@
+"""Run dbt against the warehouse with credentials from the environment.
+
+dbt runs as a subprocess of the calling task: its logging, threads and
+memory stay out of the Airflow worker, and its artifacts (``run_results``,
+``manifest``) land in the state folder where the publication step reads the
+invocation id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from egov import config
+
+log = logging.getLogger(__name__)
+
+
+class DbtError(RuntimeError):
+    """dbt exited non-zero; the message carries its failing nodes."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    invocation_id: str
+    elapsed_s: float
+    statuses: dict[str, int]
+
+
+def target_dir() -> Path:
+    return config.state_dir() / "dbt" / "target"
+
+
+def dbt_env(target: config.PgTarget) -> dict[str, str]:
+    return {
+        **os.environ,
+        **target.libpq_env(),
+        "DBT_PROFILES_DIR": str(config.DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(config.DBT_PROJECT_DIR),
+        "DBT_TARGET_PATH": str(target_dir()),
+        "DBT_LOG_PATH": str(config.state_dir() / "dbt" / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def executable() -> str:
+    beside_python = Path(sys.executable).with_name("dbt")
+    return str(beside_python) if beside_python.exists() else "dbt"
+
+
+def run_dbt(args: list[str], target: config.PgTarget) -> DbtResult:
+    """Run ``dbt <args>``; raise :class:`DbtError` with the failures if it fails."""
+    cmd = [executable(), *args]
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
+                          text=True, check=False)
+    for line in proc.stdout.splitlines():
+        log.info("dbt: %s", line)
+    result = _read_run_results()
+    if proc.returncode != 0:
+        failures = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
+        raise DbtError(
+            f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n"
+            + "\n".join(failures[-20:] or proc.stdout.splitlines()[-20:])
+            + (f"\n{proc.stderr.strip()}" if proc.stderr.strip() else "")
+        )
+    return result
+
+
+def _read_run_results() -> DbtResult:
+    path = target_dir() / "run_results.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return DbtResult("", 0.0, {})
+    statuses: dict[str, int] = {}
+    for node in data.get("results", []):
+        statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+    return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses)
+
+
+def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False) -> DbtResult:
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return run_dbt(args, target)

@@ -1,0 +1,162 @@
+"""The Great Expectations publication gate.
+
+For one period it validates, as query assets restricted to that period, the
+slices of the models that feed the release (suites in ``egov_expectations``),
+stores the outcome in ``audit.validation_runs`` and updates Data Docs. The
+gate passes when no ``critical`` expectation failed; ``warning`` ones are
+reported and recorded but do not block.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+
+from egov import config
+from egov.extract import OUTSIDE_AIRFLOW, RunContext
+from egov.periods import Period
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "publication_gate"
+DATASOURCE = "warehouse"
+
+
+@dataclass(frozen=True)
+class Failure:
+    suite: str
+    expectation: str
+    severity: str
+    description: str
+    observed: str
+
+    def __str__(self) -> str:
+        return f"[{self.severity}] {self.suite}: {self.description} ({self.expectation}; {self.observed})"
+
+
+@dataclass
+class GateResult:
+    validation_id: uuid.UUID
+    period: str
+    success: bool
+    gx_run_id: str
+    failures: list[Failure] = field(default_factory=list)
+    statistics: dict = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "critical"]
+
+    @property
+    def warnings(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity != "critical"]
+
+    def explain(self) -> str:
+        if self.success:
+            head = f"gate passed for {self.period}"
+        else:
+            head = f"gate BLOCKED publication of {self.period}: {len(self.blocking)} blocking failure(s)"
+        return "\n".join([head, *(f"  - {failure}" for failure in self.failures)])
+
+
+def gx_root() -> str:
+    return str(config.state_dir() / "gx")
+
+
+def _context():
+    import great_expectations as gx
+
+    return gx.get_context(mode="file", project_root_dir=gx_root())
+
+
+def _observed(result: dict) -> str:
+    details = result.get("result") or {}
+    for key in ("observed_value", "unexpected_count", "unexpected_list", "details"):
+        if key in details and details[key] not in (None, [], {}):
+            return f"{key}={json.dumps(details[key], default=str)[:300]}"
+    return "no details"
+
+
+def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]:
+    """Run the checkpoint for ``period``; return the outcome and the raw GX result."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    from egov_expectations import SUITES
+
+    context = _context()
+    datasource = context.data_sources.add_or_update_sql(
+        name=DATASOURCE, connection_string=target.url("postgresql+psycopg2")
+    )
+    definitions = []
+    for module in SUITES:
+        model = module.MODEL.split(".")[1]
+        asset_name = f"{model}__{period.label}"
+        if asset_name in datasource.get_asset_names():
+            datasource.delete_asset(asset_name)
+        asset = datasource.add_query_asset(name=asset_name, query=module.slice_query(period))
+        batch = asset.add_batch_definition_whole_table(f"{asset_name}__slice")
+        suite = context.suites.add_or_update(
+            gx.ExpectationSuite(name=model, expectations=module.expectations(period))
+        )
+        definitions.append(context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
+        ))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"{CHECKPOINT}__{period.label}",
+        validation_definitions=definitions,
+        actions=[UpdateDataDocsAction(name="update_data_docs")],
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+    ))
+    checkpoint_result = checkpoint.run()
+    description = checkpoint_result.describe_dict()
+    failures = []
+    evaluated = successful = 0
+    for suite_result in description["validation_results"]:
+        for expectation in suite_result["expectations"]:
+            evaluated += 1
+            if expectation["success"]:
+                successful += 1
+                continue
+            failures.append(Failure(
+                suite=suite_result["suite_name"],
+                expectation=expectation["expectation_type"],
+                severity=str(expectation.get("severity") or "critical"),
+                description=expectation.get("description") or expectation["expectation_type"],
+                observed=_observed(expectation),
+            ))
+    gate = GateResult(
+        validation_id=uuid.uuid4(),
+        period=period.label,
+        success=not any(f.severity == "critical" for f in failures),
+        gx_run_id=str(checkpoint_result.run_id),
+        failures=failures,
+        statistics={"evaluated": evaluated, "successful": successful, "failed": len(failures)},
+    )
+    return gate, description
+
+
+def record(conn: psycopg.Connection, gate: GateResult, raw: dict, run: RunContext = OUTSIDE_AIRFLOW) -> None:
+    with conn.transaction():
+        conn.execute(
+            """
+            insert into audit.validation_runs (validation_id, period, checkpoint, success, gx_run_id,
+                failed, statistics, result, dag_id, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (gate.validation_id, gate.period, CHECKPOINT, gate.success, gate.gx_run_id,
+             json.dumps([f.__dict__ for f in gate.failures]), json.dumps(gate.statistics),
+             json.dumps(raw, default=str), run.dag_id, run.run_id),
+        )
+
+
+def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
+             run: RunContext = OUTSIDE_AIRFLOW) -> GateResult:
+    gate, raw = validate(period, target)
+    record(conn, gate, raw, run)
+    log.info(gate.explain())
+    return gate

@@ -1,0 +1,40 @@
+"""Reporting periods: quarters ('2019Q1') and years ('2019') as half-open date ranges."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:Q(?P<quarter>[1-4]))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date  # exclusive
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days)]
+
+
+def parse_period(label: str) -> Period:
+    match = _PERIOD.match(label.strip().upper())
+    if not match:
+        raise ValueError(f"period must look like 2019Q1 (a quarter) or 2019 (a year), got {label!r}")
+    year = int(match["year"])
+    if match["quarter"] is None:
+        return Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))
+    quarter = int(match["quarter"])
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return Period(f"{year}Q{quarter}", start, end)
+
+
+def quarter_of(day: date) -> Period:
+    return parse_period(f"{day.year}Q{(day.month - 1) // 3 + 1}")

@@ -1,0 +1,114 @@
+"""What the DAGs' tasks do, as plain functions of a run's window or period.
+
+Tasks resolve their Airflow connections here and hand plain values to the
+extract, dbt, gate and publish modules, which know nothing of Airflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from egov import config, dbt, gate, publish
+from egov.connectors import HttpApiConnector
+from egov.db import connect
+from egov.extract import LoadResult, RunContext, extract_source
+from egov.periods import Period, parse_period, quarter_of
+from egov.sources import Source
+
+log = logging.getLogger(__name__)
+
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+WAREHOUSE_CONN_ID = "egov_warehouse"
+
+
+class GateBlocked(RuntimeError):
+    """The quality gate failed; the previous release stays published."""
+
+
+def warehouse_target(conn_id: str = WAREHOUSE_CONN_ID) -> config.PgTarget:
+    from airflow.sdk import Connection
+
+    conn = Connection.get(conn_id)
+    return config.PgTarget(conn.host, conn.port or 5432, conn.login or "", conn.password or "", conn.schema)
+
+
+def http_connector(conn_id: str) -> HttpApiConnector:
+    from airflow.sdk import Connection
+
+    conn = Connection.get(conn_id)
+    if not conn.host or not conn.password:
+        raise ValueError(f"connection {conn_id!r} needs a host and the bearer token as its password")
+    port = f":{conn.port}" if conn.port else ""
+    return HttpApiConnector(base_url=f"{conn.schema or 'https'}://{conn.host}{port}", token=conn.password)
+
+
+def run_context(context) -> RunContext:
+    ti = context["ti"]
+    return RunContext(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id)
+
+
+def _local_date(moment) -> date:
+    return moment.in_timezone(LOCAL_TZ).date()
+
+
+def extract_window(context) -> tuple[date, date]:
+    """The run's data interval as local days [start, end), or the explicit window in the run's conf."""
+    params = context["params"]
+    start, end = params.get("window_start"), params.get("window_end")
+    if bool(start) != bool(end):
+        raise ValueError("give both window_start and window_end (YYYY-MM-DD, end exclusive), or neither")
+    if start:
+        window = (date.fromisoformat(start), date.fromisoformat(end))
+    else:
+        window = (_local_date(context["data_interval_start"]), _local_date(context["data_interval_end"]))
+    if window[0] >= window[1]:
+        raise ValueError(f"empty window {window[0]} .. {window[1]} (end is exclusive)")
+    return window
+
+
+def report_period(context) -> Period:
+    """The quarter a publication run covers: its data interval, or ``period`` from the run's conf."""
+    label = context["params"].get("period")
+    if label:
+        return parse_period(label)
+    start, end = (_local_date(context["data_interval_start"]), _local_date(context["data_interval_end"]))
+    period = quarter_of(start)
+    if (period.start, period.end) != (start, end):
+        raise ValueError(f"data interval {start} .. {end} is not a quarter; pass period=YYYYQn")
+    return period
+
+
+def extract(source: Source, context) -> list[LoadResult]:
+    window = extract_window(context)
+    target = warehouse_target()
+    log.info("extracting %s for %s .. %s (end exclusive)", source.key, *window)
+    with connect(target) as conn:
+        return extract_source(conn, source, http_connector(source.connection_id), window,
+                              run_context(context))
+
+
+def build_models(context) -> dict:
+    result = dbt.build(warehouse_target())
+    log.info("dbt build %s in %.1fs: %s", result.invocation_id, result.elapsed_s, result.statuses)
+    return {"invocation_id": result.invocation_id, "statuses": result.statuses}
+
+
+def run_gate(context) -> str:
+    period = report_period(context)
+    target = warehouse_target()
+    with connect(target) as conn:
+        outcome = gate.run_gate(conn, period, target, run_context(context))
+    if not outcome.success:
+        raise GateBlocked(outcome.explain())
+    return str(outcome.validation_id)
+
+
+def publish_period(validation_id: str, context) -> dict:
+    import uuid
+
+    period = report_period(context)
+    with connect(warehouse_target()) as conn:
+        release = publish.publish(conn, period, uuid.UUID(validation_id), run_context(context))
+    return {"period": release.period, "version": release.version, "release_id": str(release.release_id),
+            "created": release.created}

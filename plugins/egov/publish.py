@@ -1,0 +1,104 @@
+"""Publish a period's validated figures as an immutable, versioned release."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import psycopg
+
+from egov.extract import OUTSIDE_AIRFLOW, RunContext
+from egov.periods import Period
+
+log = logging.getLogger(__name__)
+
+
+class PublicationError(RuntimeError):
+    """The release cannot be made (no validated slice, nothing to publish…)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    release_id: uuid.UUID
+    period: str
+    version: int
+    content_hash: str
+    published_at: datetime
+    created: bool  # False when the figures equal the latest release, which stays
+
+
+def content_hash(figures: list[tuple[str, Decimal, str]]) -> str:
+    canonical = json.dumps([[fid, str(value), unit] for fid, value, unit in sorted(figures)])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
+            run: RunContext = OUTSIDE_AIRFLOW, reason: str | None = None) -> Release:
+    """Write the period's figures from ``reporting`` as the next version, unless they are unchanged."""
+    with conn.transaction():
+        # One publisher per period at a time; versions stay gap-free.
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"publish:{period.label}",))
+        passed = conn.execute(
+            "select success from audit.validation_runs where validation_id = %s and period = %s",
+            (validation_id, period.label),
+        ).fetchone()
+        if not passed or not passed[0]:
+            raise PublicationError(f"validation {validation_id} did not pass the gate for {period.label}")
+        figures = conn.execute(
+            "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
+            "order by display_order",
+            (period.label,),
+        ).fetchall()
+        if not figures:
+            raise PublicationError(f"reporting.rpt_report_figures has no figures for {period.label}")
+        digest = content_hash(figures)
+        latest = conn.execute(
+            "select release_id, version, content_hash, published_at from published.releases "
+            "where period = %s order by version desc limit 1",
+            (period.label,),
+        ).fetchone()
+        if latest and latest[2] == digest:
+            log.info("figures of %s unchanged since version %d; no new release", period.label, latest[1])
+            return Release(latest[0], period.label, latest[1], digest, latest[3], created=False)
+        version = latest[1] + 1 if latest else 1
+        release_id = uuid.uuid4()
+        (published_at,) = conn.execute(
+            """
+            insert into published.releases (release_id, period, version, content_hash, figure_count,
+                validation_id, reason, published_at, dag_id, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)
+            returning published_at
+            """,
+            (release_id, period.label, version, digest, len(figures), validation_id,
+             reason or ("first publication" if version == 1 else "source data changed"),
+             run.dag_id, run.run_id),
+        ).fetchone()
+        with conn.cursor().copy(
+            "copy published.report_figures (release_id, period, version, figure_id, value, unit) from stdin"
+        ) as copy:
+            for figure_id, value, unit in figures:
+                copy.write_row((release_id, period.label, version, figure_id, value, unit))
+    log.info("published %s version %d (%d figures, %s)", period.label, version, len(figures), digest[:12])
+    return Release(release_id, period.label, version, digest, published_at, created=True)
+
+
+def published_figures(conn: psycopg.Connection, period: Period) -> list[dict]:
+    rows = conn.execute(
+        """
+        select f.figure_id, f.value, f.unit, f.version, f.release_id, f.published_at, f.validation_id
+        from published.current_figures f
+        where f.period = %s
+        order by f.figure_id
+        """,
+        (period.label,),
+    ).fetchall()
+    return [
+        {"figure_id": r[0], "value": r[1], "unit": r[2], "version": r[3], "release_id": str(r[4]),
+         "published_at": r[5].isoformat(), "validation_id": str(r[6])}
+        for r in rows
+    ]
