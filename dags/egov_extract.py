@@ -1,4 +1,4 @@
-"""One extract DAG per agency system in the source registry (egov.sources)."""
+"""Airflow DAG file. One extract DAG per agency system in the source registry (egov.sources)."""
 
 from egov.dag_factory import extract_dag
 from egov.sources import SOURCES

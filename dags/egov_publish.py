@@ -1,4 +1,4 @@
-"""Quarterly publication: dbt build, Great Expectations gate, immutable release."""
+"""Airflow DAG file. Quarterly publication: dbt build, Great Expectations gate, immutable release."""
 
 from egov.dag_factory import publish_dag
 

@@ -1,4 +1,4 @@
-"""dbt build whenever raw data lands (scheduled on the extract DAGs' Assets)."""
+"""Airflow DAG file. dbt build whenever raw data lands (scheduled on the extract DAGs' Assets)."""
 
 from egov.dag_factory import transform_dag
 

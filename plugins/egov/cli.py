@@ -15,13 +15,12 @@ import csv
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 from egov import config, db
+from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
@@ -79,15 +78,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- airflow
 
 
-def _airflow_bin() -> str:
-    beside_python = Path(sys.executable).with_name("airflow")
-    return str(beside_python) if beside_python.exists() else "airflow"
-
-
 def cmd_airflow(args: argparse.Namespace) -> int:
     from egov.airflow_env import airflow_env
+    from egov.airflow_runner import airflow_bin
 
-    os.execvpe(_airflow_bin(), [_airflow_bin(), *args.airflow_args], airflow_env())
+    os.execvpe(airflow_bin(), [airflow_bin(), *args.airflow_args], airflow_env())
     return 0  # not reached
 
 
@@ -99,46 +94,14 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _airflow(step: str, argv: list[str], log_dir: Path) -> None:
-    """Run one airflow command, its output to a log file; raise with the log's tail if it fails."""
-    from egov.airflow_env import airflow_env
+def _run_dag(dag_id: str, logical_date: str, conf: dict) -> None:
+    from egov.airflow_runner import run_dag
 
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{step}.log"
-    started = time.monotonic()
-    with log_path.open("w") as log_file:
-        proc = subprocess.run([_airflow_bin(), *argv], env=airflow_env(), stdout=log_file,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-40:])
-        raise CommandError(f"`airflow {' '.join(argv[:3])}` failed (exit {proc.returncode}); "
-                           f"log {log_path}:\n{tail}")
-    _print(f"      done in {elapsed:.1f}s (log {log_path})")
-
-
-def _dag_run_state(dag_id: str) -> tuple[str, list[tuple[str, str]]]:
-    with db.connect(db.airflow_target()) as conn:
-        row = conn.execute(
-            "select run_id, state from dag_run where dag_id = %s order by id desc limit 1", (dag_id,)
-        ).fetchone()
-        if row is None:
-            raise CommandError(f"no run of {dag_id} was recorded")
-        tasks = conn.execute(
-            "select task_id, state from task_instance where dag_id = %s and run_id = %s order by task_id",
-            (dag_id, row[0]),
-        ).fetchall()
-    return row[1], tasks
-
-
-def _run_dag(dag_id: str, logical_date: str, conf: dict, log_dir: Path) -> None:
-    _airflow(dag_id, ["dags", "test", dag_id, logical_date, "-c", json.dumps(conf)], log_dir)
-    state, tasks = _dag_run_state(dag_id)
-    summary = ", ".join(f"{task}={task_state}" for task, task_state in tasks)
-    _print(f"      {dag_id}: {state} ({summary})")
-    if state != "success":
-        raise CommandError(f"{dag_id} ended {state}: {summary}; task logs under "
-                           f"{config.state_dir() / 'airflow' / 'logs'}")
+    outcome = run_dag(dag_id, logical_date, conf)
+    _print(f"      {outcome.summary()}")
+    if not outcome.succeeded:
+        raise CommandError(f"{dag_id} ended {outcome.state}; airflow output {outcome.log_path}, "
+                           f"task logs under {config.state_dir() / 'airflow' / 'logs'}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -146,7 +109,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from egov.sources import SOURCES
 
     period = parse_period(args.period)
-    log_dir = config.state_dir() / "logs" / "run"
     started = time.monotonic()
     steps = 4 + len(SOURCES)
     step = 0
@@ -164,14 +126,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         state = service.up(name)
         _print(f"      {name} at {state.base_url}")
     heading("Airflow metadata database")
-    _airflow("db-migrate", ["db", "migrate"], log_dir)
+    from egov.airflow_runner import migrate
+
+    _print(f"      migrated in {migrate():.1f}s")
     window = {"window_start": str(period.start), "window_end": str(period.end)}
     for key in SOURCES:
         heading(f"extract {key} {period.start} .. {period.last_day} (Airflow DAG egov_extract_{key})")
-        _run_dag(f"egov_extract_{key}", period.end.isoformat(), window, log_dir)
+        _run_dag(f"egov_extract_{key}", period.end.isoformat(), window)
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
-    _run_dag("egov_publish_quarterly", period.end.isoformat(), {"period": period.label}, log_dir)
+    _run_dag("egov_publish_quarterly", period.end.isoformat(), {"period": period.label})
     _print(f"pipeline finished in {time.monotonic() - started:.0f}s\n")
     return _show_figures(period, as_json=False)
 
@@ -270,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (CommandError, db.DatabaseError, ValueError) as exc:
+    except (CommandError, AirflowCommandError, db.DatabaseError, ValueError) as exc:
         print(f"egov: {exc}", file=sys.stderr)
         return 2
 

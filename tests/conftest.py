@@ -1,0 +1,113 @@
+"""Test set-up: an isolated state folder, its own PostgreSQL databases and an in-process simulator.
+
+Tests never touch what `make run` built: they use the state folder ``.egov/test`` (its own
+embedded cluster) or, with EGOV_DATABASE_URL set, the databases ``egov_test`` and
+``airflow_test`` on that server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+
+import pytest
+
+from egov import config as egov_config
+
+TEST_STATE = egov_config.PROJECT_ROOT / ".egov" / "test"
+
+
+_started_server = False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point everything at the test state before Airflow is first imported, and start the server."""
+    global _started_server
+    from egov import db
+    from egov.airflow_env import airflow_env
+
+    os.environ.setdefault("EGOV_STATE_DIR", str(TEST_STATE))
+    if db.external_url():
+        os.environ.setdefault("EGOV_WAREHOUSE_DB", "egov_test")
+        os.environ.setdefault("EGOV_AIRFLOW_DB", "airflow_test")
+    else:
+        _started_server = not db.EmbeddedServer().is_running()
+    db.up()
+    os.environ.update(airflow_env())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from egov import db
+
+    if _started_server:
+        db.down()
+
+
+@pytest.fixture(scope="session")
+def database():
+    from egov import db
+
+    return db.warehouse_target()
+
+
+@pytest.fixture(scope="session")
+def dataset():
+    from egov.simulators.onestop.generator import build_dataset
+
+    return build_dataset()
+
+
+class SimulatorThread:
+    """The one-stop simulator served by uvicorn in a thread, with faults the tests can switch on."""
+
+    def __init__(self, dataset, token: str = "test-token"):
+        import uvicorn
+
+        from egov.simulators.onestop.app import create_app
+        from egov.simulators.onestop.generator import Faults
+
+        self.token = token
+        self.faults = Faults()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        app = create_app(dataset, token, self.faults)
+        server_config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(server_config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SimulatorThread:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test simulator did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def simulator(dataset):
+    """A running simulator registered in the test state folder, so Airflow's connection points at it."""
+    from egov.simulators import service
+
+    sim = SimulatorThread(dataset).start()
+    state_file = egov_config.state_dir() / "sim" / "onestop.json"
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps({"name": "onestop", "pid": os.getpid(), "port": sim.port,
+                                      "token": sim.token}))
+    assert service.healthy(service.read_state("onestop"))
+    yield sim
+    sim.stop()
+    state_file.unlink(missing_ok=True)
