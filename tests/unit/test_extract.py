@@ -1,0 +1,122 @@
+"""Raw loads: validation, one-transaction replacement of a window, rejected records kept."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date
+
+import pytest
+
+from egov import db
+from egov.connectors import Page
+from egov.extract import load_batch, rejection_reason, split_window
+from egov.sources import ONESTOP, Source
+
+COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
+
+
+def record(day: str, count=1, unit="842", procedure="1.000001"):
+    return {"date": day, "unit_code": unit, "procedure_code": procedure, "channel": "online",
+            "event": "received", "count": count}
+
+
+@pytest.fixture()
+def source(database):
+    """The one-stop source under a raw table name of the test's own."""
+    key = f"t{uuid.uuid4().hex[:8]}"
+    yield Source(**{**ONESTOP.__dict__, "key": key})
+    with db.connect(autocommit=True) as conn:
+        conn.execute(f"drop table if exists raw.{key}__dossier_counts")
+
+
+def raw_rows(source):
+    with db.connect() as conn:
+        return conn.execute(
+            f"select record_date, payload->>'count', batch_id from {source.raw_table(COUNTS)} "
+            "order by record_date, record_index"
+        ).fetchall()
+
+
+def test_records_that_cannot_be_loaded_say_why():
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    assert rejection_reason(COUNTS, record("2019-01-01"), window) is None
+    assert "count is not an integer" in rejection_reason(COUNTS, record("2019-01-01", count="abc"), window)
+    assert "unit_code is missing" in rejection_reason(COUNTS, {**record("2019-01-01"), "unit_code": None},
+                                                      window)
+    assert "outside the requested window" in rejection_reason(COUNTS, record("2019-01-05"), window)
+    assert "not a valid date" in rejection_reason(COUNTS, record("2019-02-30"), window)
+    assert "not an object" in rejection_reason(COUNTS, ["a", "list"], window)
+
+
+def test_negative_counts_are_loaded_for_the_gate_to_judge():
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    assert rejection_reason(COUNTS, record("2019-01-01", count=-5), window) is None
+
+
+def test_windows_longer_than_the_source_accepts_are_split():
+    from datetime import timedelta
+
+    chunks = split_window((date(2018, 1, 1), date(2020, 1, 1)), timedelta(days=366))
+    assert chunks[0] == (date(2018, 1, 1), date(2019, 1, 2))
+    assert chunks[-1][1] == date(2020, 1, 1)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
+    with pytest.raises(ValueError, match="empty window"):
+        split_window((date(2019, 1, 2), date(2019, 1, 2)), timedelta(days=1))
+
+
+def test_reloading_a_window_replaces_it_and_keeps_other_days(source):
+    window = (date(2019, 1, 2), date(2019, 1, 4))
+    with db.connect() as conn:
+        load_batch(conn, source, COUNTS, (date(2019, 1, 1), date(2019, 1, 2)),
+                   [Page("GET a", [record("2019-01-01")])])
+        first = load_batch(conn, source, COUNTS, window,
+                           [Page("GET b", [record("2019-01-02"), record("2019-01-03", count=2)])])
+        second = load_batch(conn, source, COUNTS, window,
+                            [Page("GET c", [record("2019-01-02", count=5)]),
+                             Page("GET c2", [record("2019-01-03")])])
+    assert (first.row_count, first.replaced_rows) == (2, 0)
+    assert (second.row_count, second.replaced_rows, second.pages) == (2, 2, 2)
+    rows = raw_rows(source)
+    assert [(str(d), c) for d, c, _ in rows] == [
+        ("2019-01-01", "1"), ("2019-01-02", "5"), ("2019-01-03", "1")]
+    assert {b for _, _, b in rows[1:]} == {second.batch_id}
+    with db.connect() as conn:
+        audit = conn.execute(
+            "select row_count, replaced_rows, pages, checksum, request from audit.load_batches "
+            "where batch_id = %s", (second.batch_id,)).fetchone()
+    assert audit[:3] == (2, 2, 2)
+    assert audit[3] == second.checksum and len(audit[3]) == 64
+    assert audit[4] == "GET c (+1 pages)"
+
+
+def test_rejected_records_are_kept_and_counted_not_lost(source):
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    bad = {**record("2019-01-01"), "count": "abc"}
+    with db.connect() as conn:
+        result = load_batch(conn, source, COUNTS, window, [Page("GET x", [record("2019-01-01"), bad])])
+        kept = conn.execute(
+            "select record_index, reason, payload->>'count' from audit.rejected_records where batch_id = %s",
+            (result.batch_id,)).fetchall()
+        counted = conn.execute("select rejected_count from audit.load_batches where batch_id = %s",
+                               (result.batch_id,)).fetchone()
+    assert (result.row_count, result.rejected_count) == (1, 1)
+    assert kept == [(1, "count is not an integer: 'abc'", "abc")]
+    assert counted == (1,)
+
+
+def test_a_failed_load_leaves_the_previous_rows(source):
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    with db.connect() as conn:
+        load_batch(conn, source, COUNTS, window, [Page("GET a", [record("2019-01-01", count=3)])])
+
+        class Broken(Exception):
+            pass
+
+        def pages():
+            yield Page("GET b", [record("2019-01-01", count=9)])
+            raise Broken("connection dropped mid-download")
+
+        with pytest.raises(Broken):
+            load_batch(conn, source, COUNTS, window, pages())
+    assert [c for _, c, _ in raw_rows(source)] == ["3"]
