@@ -1,0 +1,195 @@
+"""The real DAGs through Airflow (`airflow dags test`), dbt and Great Expectations on PostgreSQL.
+
+Expected figures are never computed by the code under test: they are summed here straight
+from the simulator's HTTP API, or read from the seed report's figure table.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+from egov import db
+from egov.airflow_runner import migrate, run_dag
+from egov.periods import parse_period
+
+pytestmark = pytest.mark.e2e
+
+Q1 = parse_period("2019Q1")
+SEED_FIGURES = Path(__file__).parents[1] / "data" / "q1_2019_report_figures.csv"
+
+
+def api_pages(simulator, path: str, **params) -> list[dict]:
+    rows, page = [], 1
+    while page:
+        body = requests.get(f"{simulator.base_url}{path}", params={**params, "page": page, "page_size": 10000},
+                            headers={"Authorization": f"Bearer {simulator.token}"}, timeout=30).json()
+        rows += body["data"]
+        page = body["next_page"]
+    return rows
+
+
+def independent_figures(simulator, period) -> dict[str, int]:
+    """The one-stop figures of ``period`` summed from the API by this test's own code."""
+    counts = api_pages(simulator, "/api/v1/dossier-counts", from_date=str(period.start),
+                       to_date=str(period.last_day))
+    versions = api_pages(simulator, "/api/v1/procedures")
+    units = api_pages(simulator, "/api/v1/units")
+
+    def level_on(code: str, day: str) -> int:
+        (level,) = [v["service_level"] for v in versions if v["code"] == code and v["valid_from"] <= day
+                    and (v["valid_to"] is None or day < v["valid_to"])]
+        return level
+
+    figures: Counter = Counter()
+    for row in counts:
+        if row["event"] == "received":
+            figures["onestop_dossiers_received"] += row["count"]
+            level = level_on(row["procedure_code"], row["date"])
+            channel = {"in_person": "direct", "online": "online"}.get(row["channel"])
+            if level in (3, 4) and channel:
+                figures[f"level{level}_dossiers_{channel}"] += row["count"]
+        else:
+            figures["onestop_dossiers_resolved"] += row["count"]
+    last_day = str(period.last_day)
+    in_force = [v for v in versions if v["valid_from"] <= last_day and (v["valid_to"] is None
+                                                                       or last_day < v["valid_to"])]
+    figures["onestop_procedures"] = len(in_force)
+    figures["online_services_level3"] = sum(v["service_level"] == 3 for v in in_force)
+    figures["online_services_level4"] = sum(v["service_level"] == 4 for v in in_force)
+    figures["online_services_level34"] = figures["online_services_level3"] + figures["online_services_level4"]
+    for level in ("province", "district", "commune"):
+        figures[f"onestop_units_{level}"] = sum(u["level"] == level and u["onboarded_on"] <= last_day
+                                                for u in units)
+    return dict(figures)
+
+
+def current_release(period) -> tuple | None:
+    with db.connect() as conn:
+        return conn.execute(
+            "select release_id, version, content_hash from published.releases where period = %s "
+            "order by version desc limit 1", (period.label,)).fetchone()
+
+
+def published(period) -> dict[str, Decimal]:
+    with db.connect() as conn:
+        return dict(conn.execute("select figure_id, value from published.current_figures where period = %s",
+                                 (period.label,)).fetchall())
+
+
+def fact_rows(day: date) -> list[tuple]:
+    with db.connect() as conn:
+        return conn.execute(
+            "select date_day, agency_code, procedure_code, procedure_version_key, service_level, channel_code,"
+            " event_code, dossier_count from marts.fct_onestop_dossiers_daily where date_day = %s order by 2, 3, 6, 7",
+            (day,)).fetchall()
+
+
+@pytest.fixture(scope="module")
+def airflow(database, simulator):
+    migrate()
+    return simulator
+
+
+@pytest.fixture(scope="module")
+def published_q1(airflow):
+    extract = run_dag("egov_extract_onestop", "2019-04-01",
+                      {"window_start": str(Q1.start), "window_end": str(Q1.end)})
+    assert extract.succeeded, extract.summary()
+    publish = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
+    assert publish.succeeded, publish.summary()
+    return published(Q1)
+
+
+def test_published_figures_equal_sums_taken_from_the_api(published_q1, simulator):
+    expected = independent_figures(simulator, Q1)
+    assert {k: int(v) for k, v in published_q1.items()} == expected
+
+
+def test_q1_2019_reproduces_the_seed_report(published_q1):
+    with SEED_FIGURES.open(encoding="utf-8") as handle:
+        seed = {row["figure_id"]: Decimal(row["value"]) for row in csv.DictReader(handle)
+                if row["source_system"] == "onestop_public_service_system"}
+    assert len(seed) == 13
+    assert {k: published_q1.get(k) for k in seed} == seed
+
+
+def test_every_raw_row_traces_to_a_recorded_batch(published_q1):
+    with db.connect() as conn:
+        orphans = conn.execute(
+            "select count(*) from raw.onestop__dossier_counts r "
+            "left join audit.load_batches b using (batch_id) where b.batch_id is null").fetchone()[0]
+        batches = conn.execute(
+            "select count(*), sum(row_count) from audit.load_batches where entity = 'dossier_counts' "
+            "and window_start = %s and window_end = %s", (Q1.start, Q1.end)).fetchone()
+    assert orphans == 0
+    assert batches[0] >= 1 and batches[1] > 0
+
+
+def test_a_scheduled_daily_run_extracts_exactly_its_local_day(published_q1):
+    outcome = run_dag("egov_extract_onestop", "2019-02-13")
+    assert outcome.succeeded, outcome.summary()
+    with db.connect() as conn:
+        windows = conn.execute(
+            "select distinct window_start, window_end from audit.load_batches where run_id = %s "
+            "and window_start is not null", (outcome.run_id,)).fetchall()
+    assert windows == [(date(2019, 2, 12), date(2019, 2, 13))]
+
+
+def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
+    day = date(2019, 3, 5)
+
+    def run_day_and_transform() -> list[tuple]:
+        extract = run_dag("egov_extract_onestop", "2019-03-06")
+        assert extract.succeeded, extract.summary()
+        transform = run_dag("egov_transform", "2019-03-06")
+        assert transform.succeeded, transform.summary()
+        return fact_rows(day)
+
+    first = run_day_and_transform()
+    second = run_day_and_transform()
+    assert first and first == second
+    with db.connect() as conn:
+        raw_count = conn.execute("select count(*) from raw.onestop__dossier_counts where record_date = %s",
+                                 (day,)).fetchone()[0]
+    assert raw_count == len(first)
+
+
+def test_a_bad_record_blocks_publication_and_the_last_release_stays(published_q1, simulator):
+    before = current_release(Q1)
+    simulator.faults.negative_count_on.add(date(2019, 2, 20))
+    try:
+        extract = run_dag("egov_extract_onestop", "2019-02-21")
+        assert extract.succeeded, extract.summary()
+        blocked = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
+    finally:
+        simulator.faults.negative_count_on.clear()
+    assert blocked.state == "failed"
+    assert blocked.tasks["quality_gate"] == "failed"
+    assert blocked.tasks["publish"] == "upstream_failed"
+    assert current_release(Q1) == before
+    with db.connect() as conn:
+        success, failed = conn.execute(
+            "select success, failed from audit.validation_runs where period = %s and run_id = %s",
+            (Q1.label, blocked.run_id)).fetchone()
+    assert success is False
+    assert any(f["description"] == "no negative dossier counts" and f["severity"] == "critical" for f in failed)
+
+    # Once the source sends the day again, correctly, the same figures pass and no new version is made.
+    assert run_dag("egov_extract_onestop", "2019-02-21").succeeded
+    republished = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
+    assert republished.succeeded, republished.summary()
+    assert current_release(Q1) == before
+
+
+def test_published_releases_cannot_be_changed(published_q1):
+    import psycopg
+
+    with db.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        conn.execute("update published.report_figures set value = value + 1")
