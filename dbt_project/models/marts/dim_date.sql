@@ -1,8 +1,8 @@
 with
 
 days as (
-    select day::date as date_day
-    from generate_series('2018-01-01'::date, '2030-12-31'::date, interval '1 day') as day
+    select calendar_day::date as date_day
+    from generate_series('2018-01-01'::date, '2030-12-31'::date, interval '1 day') as calendar_day
 ),
 
 holidays as (

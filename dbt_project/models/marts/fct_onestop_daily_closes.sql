@@ -13,14 +13,20 @@
 
 with
 
+{% if is_incremental() %}
+    reloaded_days as (
+        select distinct staged.report_date
+        from {{ ref('stg_onestop__daily_closes') }} as staged
+        where staged.loaded_at > (
+            select coalesce(max(built.source_loaded_at), '-infinity') from {{ this }} as built
+        )
+    ),
+{% endif %}
+
 closes as (
     select * from {{ ref('stg_onestop__daily_closes') }}
     {% if is_incremental() %}
-    where report_date in (
-        select distinct report_date
-        from {{ ref('stg_onestop__daily_closes') }}
-        where loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
-    )
+        where report_date in (select reloaded_days.report_date from reloaded_days)
     {% endif %}
 ),
 

@@ -17,14 +17,20 @@
 
 with
 
+{% if is_incremental() %}
+    reloaded_days as (
+        select distinct staged.report_date
+        from {{ ref('stg_onestop__dossier_counts') }} as staged
+        where staged.loaded_at > (
+            select coalesce(max(built.source_loaded_at), '-infinity') from {{ this }} as built
+        )
+    ),
+{% endif %}
+
 counts as (
     select * from {{ ref('stg_onestop__dossier_counts') }}
     {% if is_incremental() %}
-    where report_date in (
-        select distinct report_date
-        from {{ ref('stg_onestop__dossier_counts') }}
-        where loaded_at > (select coalesce(max(source_loaded_at), '-infinity') from {{ this }})
-    )
+        where report_date in (select reloaded_days.report_date from reloaded_days)
     {% endif %}
 ),
 
@@ -46,9 +52,10 @@ final as (
         counts.loaded_at as source_loaded_at
     from counts
     left join procedures
-        on counts.procedure_code = procedures.procedure_code
-        and counts.report_date >= procedures.valid_from
-        and (counts.report_date < procedures.valid_to or procedures.valid_to is null)
+        on
+            counts.procedure_code = procedures.procedure_code
+            and counts.report_date >= procedures.valid_from
+            and (counts.report_date < procedures.valid_to or procedures.valid_to is null)
 )
 
 select * from final

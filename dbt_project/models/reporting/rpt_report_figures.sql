@@ -20,7 +20,11 @@ catalogue as (
 ),
 
 periods as (
-    select distinct period, period_start, period_end from quarterly
+    select distinct
+        period,
+        period_start,
+        period_end
+    from quarterly
 ),
 
 flows as (
@@ -53,7 +57,7 @@ unit_stocks as (
         count(*) filter (where agencies.agency_level = 'district') as onestop_units_district,
         count(*) filter (where agencies.agency_level = 'commune') as onestop_units_commune
     from periods
-    inner join agencies on agencies.onboarded_on <= periods.period_end
+    inner join agencies on periods.period_end >= agencies.onboarded_on
     group by periods.period
 ),
 
@@ -66,21 +70,43 @@ procedure_stocks as (
         count(*) filter (where procedures.service_level = 4) as online_services_level4
     from periods
     inner join procedures
-        on procedures.valid_from <= periods.period_end
-        and (procedures.valid_to > periods.period_end or procedures.valid_to is null)
+        on
+            periods.period_end >= procedures.valid_from
+            and (periods.period_end < procedures.valid_to or procedures.valid_to is null)
     group by periods.period
 ),
 
 wide as (
-    select *
+    select
+        periods.period,
+        periods.period_start,
+        periods.period_end,
+        flows.onestop_dossiers_received,
+        flows.onestop_dossiers_resolved,
+        flows.level3_dossiers_direct,
+        flows.level3_dossiers_online,
+        flows.level4_dossiers_direct,
+        flows.level4_dossiers_online,
+        unit_stocks.onestop_units_province,
+        unit_stocks.onestop_units_district,
+        unit_stocks.onestop_units_commune,
+        procedure_stocks.onestop_procedures,
+        procedure_stocks.online_services_level34,
+        procedure_stocks.online_services_level3,
+        procedure_stocks.online_services_level4
     from periods
-    left join flows using (period)
-    left join unit_stocks using (period)
-    left join procedure_stocks using (period)
+    left join flows on periods.period = flows.period
+    left join unit_stocks on periods.period = unit_stocks.period
+    left join procedure_stocks on periods.period = procedure_stocks.period
 ),
 
-long as (
-    select wide.period, wide.period_start, wide.period_end, figure.figure_id, figure.value
+long_form as (
+    select
+        wide.period,
+        wide.period_start,
+        wide.period_end,
+        figure.figure_id,
+        figure.value
     from wide
     cross join lateral (
         values
@@ -102,17 +128,17 @@ long as (
 
 final as (
     select
-        long.period::text as period,
-        long.period_start::date as period_start,
-        long.period_end::date as period_end,
-        long.figure_id::text as figure_id,
+        long_form.period::text as period,
+        long_form.period_start::date as period_start,
+        long_form.period_end::date as period_end,
+        long_form.figure_id::text as figure_id,
         catalogue.source_system::text as source_system,
         catalogue.measure_kind::text as measure_kind,
-        coalesce(long.value, 0)::numeric as figure_value,
+        coalesce(long_form.value, 0)::numeric as figure_value,
         catalogue.unit::text as unit,
         catalogue.display_order::int as display_order
-    from long
-    inner join catalogue on long.figure_id = catalogue.figure_id
+    from long_form
+    inner join catalogue on long_form.figure_id = catalogue.figure_id
 )
 
 select * from final
