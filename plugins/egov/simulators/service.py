@@ -127,18 +127,22 @@ def build_app(name: str, token: str, faults=None):
     return create_app(build_dataset(), token, faults)
 
 
+def serve(name: str, host: str = "127.0.0.1", port: int = FIRST_PORT) -> None:
+    """Serve one simulator in the foreground (what `up` runs in the background, and containers run)."""
+    import uvicorn
+
+    uvicorn.run(build_app(name, _token(name)), host=host, port=port, log_level="warning")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m egov.simulators.service")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve one simulator in the foreground")
-    serve.add_argument("name", choices=["onestop"])
-    serve.add_argument("--port", type=int, default=FIRST_PORT)
+    serve_parser = sub.add_parser("serve", help="serve one simulator in the foreground")
+    serve_parser.add_argument("name", choices=["onestop"])
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=FIRST_PORT)
     args = parser.parse_args(argv)
-
-    import uvicorn
-
-    app = build_app(args.name, _token(args.name))
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    serve(args.name, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ construction to the figures of the province's Q1/2019 report. The holiday calend
 default horizon; later years would only have weekends off.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -53,10 +53,10 @@ PUBLIC_HOLIDAYS = (
 # Monday..Sunday: one-stop desks open on Saturday mornings in some units; online submissions trickle in always.
 WEEKDAY_FACTOR = np.array([1.15, 1.05, 1.0, 1.0, 0.95, 0.08, 0.004])
 HOLIDAY_FACTOR = 0.004
-MONTH_FACTOR = np.array([1.05, 0.9, 1.0, 0.95, 1.0, 1.05, 1.0, 1.0, 0.95, 1.05, 1.05, 1.15])
-ANNUAL_GROWTH = 0.08  # more units' staff route their dossiers through the system each year
+MONTH_FACTOR = np.array([1.0, 0.97, 1.02, 0.98, 1.0, 1.02, 1.0, 1.0, 0.98, 1.02, 1.02, 1.04])
+ANNUAL_GROWTH = 0.05  # more units' staff route their dossiers through the system each year
 LAUNCH_RAMP_START, LAUNCH_RAMP_DAYS = 0.7, 90
-QUARTER_NOISE_SIGMA = 0.04
+QUARTER_NOISE_SIGMA = 0.03
 
 TIER_DEMAND_SHARE = {"province": 0.42, "district": 0.38, "commune": 0.20}
 AGENCY_DEMAND_WEIGHT = {
@@ -88,17 +88,23 @@ def _day_range(first: date, last: date) -> np.ndarray:
     return np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
 
 
-def _working_day_mask(days: np.ndarray) -> np.ndarray:
-    holidays = np.concatenate([_day_range(first, last) for first, last in PUBLIC_HOLIDAYS])
-    weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-    return (weekday < 5) & ~np.isin(days, holidays)
+def _weekday(days: np.ndarray) -> np.ndarray:
+    """0 for Monday to 6 for Sunday."""
+    return (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+
+
+def _is_holiday(days: np.ndarray) -> np.ndarray:
+    return np.isin(days, np.concatenate([_day_range(first, last) for first, last in PUBLIC_HOLIDAYS]))
+
+
+def _working_days(first: date, last: date) -> np.ndarray:
+    days = _day_range(first, last)
+    return days[(_weekday(days) < 5) & ~_is_holiday(days)]
 
 
 def _intensity(days: np.ndarray) -> np.ndarray:
     """Relative dossier inflow per day: weekday, holiday, month, growth and launch ramp."""
-    holidays = np.concatenate([_day_range(first, last) for first, last in PUBLIC_HOLIDAYS])
-    weekday = (days.astype(np.int64) + 3) % 7
-    daily = np.where(np.isin(days, holidays), HOLIDAY_FACTOR, WEEKDAY_FACTOR[weekday])
+    daily = np.where(_is_holiday(days), HOLIDAY_FACTOR, WEEKDAY_FACTOR[_weekday(days)])
     month = days.astype("datetime64[M]").astype(np.int64) % 12
     since_launch = (days - np.datetime64(SYSTEM_LAUNCH_DATE, "D")).astype(np.int64)
     ramp = np.clip(LAUNCH_RAMP_START + (1 - LAUNCH_RAMP_START) * since_launch / LAUNCH_RAMP_DAYS, LAUNCH_RAMP_START, 1)
@@ -427,8 +433,7 @@ def build_dataset(seed: int = 2019, start: date = date(2018, 1, 1), end: date = 
     )
     channel = _assign_channels(rng, days[received], level, tier, calibrated)
 
-    calendar = _day_range(start, end + np.timedelta64(CALENDAR_TAIL_DAYS, "D").astype(object))
-    working_days = calendar[_working_day_mask(calendar)]
+    working_days = _working_days(start, end + timedelta(days=CALENDAR_TAIL_DAYS))
     received_position = np.searchsorted(working_days, days[received])
     deadline = demand.deadline[proc]
     resolved_on = working_days[received_position + _processing_working_days(rng, deadline, tier)]
