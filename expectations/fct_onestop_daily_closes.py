@@ -49,7 +49,7 @@ def expectations(period: Period) -> list:
         gx.expectations.UnexpectedRowsExpectation(
             unexpected_rows_query=totals_disagree,
             description="detail dossier counts add up to each unit's daily control totals"),
-        gx.expectations.ExpectCompoundColumnsToBeUniqueTogether(
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
             column_list=["date_day", "agency_code"], description="one close per unit and day"),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="dossiers_pending", min_value=0, description="no negative backlog"),

@@ -21,7 +21,7 @@ def expectations(period: Period) -> list:
             min_value=1, description=f"the period {period.label} has dossier facts at all"),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="dossier_count", min_value=0, description="no negative dossier counts"),
-        gx.expectations.ExpectCompoundColumnsToBeUniqueTogether(
+        gx.expectations.ExpectCompoundColumnsToBeUnique(
             column_list=KEY, description="one row per day, agency, procedure, channel and event"),
         gx.expectations.ExpectColumnValuesToNotBeNull(
             column="procedure_version_key",

@@ -297,9 +297,13 @@ def bootstrap() -> None:
     with psycopg.connect(warehouse.url(), autocommit=True) as conn:
         for schema in config.WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        from egov.warehouse import ensure_ddl
+        from egov.sources import SOURCES
+        from egov.warehouse import ensure_ddl, ensure_raw_table
 
         ensure_ddl(conn)
+        for source in SOURCES.values():
+            for entity in source.entities:
+                ensure_raw_table(conn, source.raw_table(entity))
 
 
 def connect(target: config.PgTarget | None = None, **kwargs) -> psycopg.Connection:

@@ -134,7 +134,7 @@ final as (
         long_form.figure_id::text as figure_id,
         catalogue.source_system::text as source_system,
         catalogue.measure_kind::text as measure_kind,
-        coalesce(long_form.value, 0)::numeric as figure_value,
+        coalesce(long_form.value, 0)::numeric(20, 6) as figure_value,
         catalogue.unit::text as unit,
         catalogue.display_order::int as display_order
     from long_form

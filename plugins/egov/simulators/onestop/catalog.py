@@ -605,9 +605,10 @@ def _versions(
     valid_from: int, valid_to: int | None, first_level: int, changes: list[tuple[int, int]]
 ) -> tuple[ProcedureVersion, ...]:
     """Cut the life [valid_from, valid_to) of a procedure at each (day ordinal, new level) change."""
-    starts = [valid_from] + [day for day, _ in sorted(changes)]
-    levels = [first_level] + [level for _, level in sorted(changes)]
-    ends = starts[1:] + [valid_to]
+    ordered = sorted(changes)
+    starts = [valid_from, *(day for day, _ in ordered)]
+    levels = [first_level, *(level for _, level in ordered)]
+    ends = [*starts[1:], valid_to]
     return tuple(
         ProcedureVersion(level, date.fromordinal(start), date.fromordinal(end) if end else None)
         for level, start, end in zip(levels, starts, ends, strict=True)
@@ -672,8 +673,9 @@ def _tier_procedures(rng: np.random.Generator, tier: str, codes: list[str]) -> l
             changes[index].append((int(rng.integers(valid_from[index] + 1, reference + 1)), upgraded_level))
             first_level[index] = upgraded_level - 1
     for lower, upper, share, window_start, window_end in UPGRADES_AFTER_REFERENCE:
-        candidates = np.intersect1d(movable_in_force, np.flatnonzero(level == lower))
-        candidates = np.array([i for i in candidates.tolist() if all(lvl < upper for _, lvl in changes[i])], dtype=int)
+        at_lower = np.intersect1d(movable_in_force, np.flatnonzero(level == lower)).tolist()
+        # A service moves up once after the reference date: skip those an earlier window already upgraded.
+        candidates = np.array([i for i in at_lower if all(lvl < upper for _, lvl in changes[i])], dtype=int)
         chosen = rng.choice(candidates, size=round(share * len(candidates)), replace=False)
         days = _random_days(rng, window_start, window_end, len(chosen))
         for index, day in zip(chosen.tolist(), days.tolist(), strict=True):
@@ -711,7 +713,7 @@ def load_catalogue() -> tuple[Procedure, ...]:
 
 
 def procedure_versions(as_of: date | None = None) -> list[dict]:
-    """One row per procedure version, or with `as_of` only the versions in force that day (valid_from <= d < valid_to)."""
+    """One row per procedure version; with `as_of`, only the versions in force that day (from <= day < to)."""
     return [
         row
         for procedure in load_catalogue()

@@ -6,6 +6,7 @@ construction to the figures of the province's Q1/2019 report. The holiday calend
 default horizon; later years would only have weekends off.
 """
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -207,6 +208,20 @@ class _Demand:
         factor = target / (group_mass / group_mass.sum())
         self.proc_weight = self.proc_weight * factor[group - SERVICE_LEVELS[0]]
         return CALIBRATED_RECEIVED / (intensity[:, None] * self.pair_mass(levels, onboarded)).sum()
+
+
+@dataclass
+class Faults:
+    """Source misbehaviour the API can be told to show, for tests of the pipeline's defences.
+
+    negative_count_on: on these dates the first dossier-count record carries count -5 (well-formed, wrong).
+    malformed_on: on these dates the dossier counts carry one extra record without a channel and with count "abc".
+    fail_requests: the next N authorised data requests answer HTTP 503.
+    """
+
+    negative_count_on: set[date] = field(default_factory=set)
+    malformed_on: set[date] = field(default_factory=set)
+    fail_requests: int = 0
 
 
 class _DatedTable:
