@@ -327,7 +327,8 @@ def _assign_procedures_and_units(
     stretch = stretch_of_day[day]
     order = np.lexsort((level, stretch))
     group_key = stretch[order] * 8 + level[order]
-    for group in np.split(order, np.flatnonzero(np.diff(group_key)) + 1):
+    groups = np.split(order, np.flatnonzero(np.diff(group_key)) + 1) if len(order) else []
+    for group in groups:
         first = stretch_first_day[stretch[group[0]]]
         procs[group] = _draw(rng, np.where(levels[first] == level[group[0]], mass[first], 0.0), len(group))
         handler = demand.proc_handler[procs[group]]
@@ -459,7 +460,7 @@ def build_dataset(seed: int = 2019, start: date = date(2018, 1, 1), end: date = 
 
     labels = np.array([day.isoformat() for day in days.astype(date)], dtype=object)
     counts = _aggregate_counts(start, labels, units, procedures, received, resolved, unit, proc, channel, on_time)
-    closes = _daily_closes(start, labels, len(units), [u.code for u in units], received, resolved, unit, onboarded)
+    closes = _daily_closes(start, labels, [u.code for u in units], received, resolved, unit, onboarded)
     return OneStopDataset(seed, start, end, units, procedures, counts, closes)
 
 
@@ -496,9 +497,10 @@ def _aggregate_counts(
 
 
 def _daily_closes(
-    start: date, day_labels: np.ndarray, unit_count: int, unit_codes: list[str],
+    start: date, day_labels: np.ndarray, unit_codes: list[str],
     received: np.ndarray, resolved: np.ndarray, unit: np.ndarray, onboarded: np.ndarray,
 ) -> _DatedTable:
+    unit_count = len(unit_codes)
     cells = len(day_labels) * unit_count
     in_horizon = resolved < len(day_labels)
     received_cells = np.bincount(received * unit_count + unit, minlength=cells).reshape(-1, unit_count)
