@@ -27,6 +27,23 @@ DEFAULT_ARGS = {
 }
 
 
+def _fail_fast_on_bad_data(step, context):
+    """Run ``step``; data problems (failed dbt tests, a blocked gate) fail at once, since a retry
+    would meet the same data. Errors (a dropped connection, a restarting server) are retried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from egov.dbt import DbtError
+
+    try:
+        return step(context)
+    except DbtError as failed:
+        if failed.data_failure:
+            raise AirflowFailException(str(failed)) from None
+        raise
+    except pipeline.GateBlocked as blocked:
+        raise AirflowFailException(str(blocked)) from None
+
+
 def raw_asset(source: Source, entity: Entity) -> Asset:
     schema, table = source.raw_table(entity).split(".")
     return Asset(name=source.raw_table(entity), uri=f"egov://warehouse/{schema}/{table}", group="raw")
@@ -93,7 +110,7 @@ def transform_dag():
         @task(outlets=[Asset(name="reporting.rpt_report_figures",
                              uri="egov://warehouse/reporting/rpt_report_figures", group="reporting")])
         def dbt_build(**context) -> dict:
-            return pipeline.build_models(context)
+            return _fail_fast_on_bad_data(pipeline.build_models, context)
 
         dbt_build()
 
@@ -122,17 +139,11 @@ def publish_dag():
     def publish_quarterly():
         @task
         def dbt_build(**context) -> dict:
-            return pipeline.build_models(context)
+            return _fail_fast_on_bad_data(pipeline.build_models, context)
 
-        @task(retries=0)
+        @task
         def quality_gate(**context) -> str:
-            from airflow.sdk.exceptions import AirflowFailException
-
-            try:
-                return pipeline.run_gate(context)
-            except pipeline.GateBlocked as blocked:
-                # Data problems do not heal on retry: fail at once with the reasons.
-                raise AirflowFailException(str(blocked)) from None
+            return _fail_fast_on_bad_data(pipeline.run_gate, context)
 
         @task
         def publish(validation_id: str, **context) -> dict:

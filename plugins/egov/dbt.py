@@ -22,7 +22,15 @@ log = logging.getLogger(__name__)
 
 
 class DbtError(RuntimeError):
-    """dbt exited non-zero; the message carries its failing nodes."""
+    """dbt exited non-zero; the message carries its failing nodes.
+
+    ``data_failure`` is true when every failing node is a data or unit test that ran and
+    failed: the data is wrong, and a retry would fail the same way.
+    """
+
+    def __init__(self, message: str, data_failure: bool = False):
+        super().__init__(message)
+        self.data_failure = data_failure
 
 
 @dataclass(frozen=True)
@@ -64,10 +72,12 @@ def run_dbt(args: list[str], target: config.PgTarget) -> DbtResult:
     result = _read_run_results()
     if proc.returncode != 0:
         failures = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
+        only_tests_failed = bool(result.statuses.get("fail")) and not result.statuses.get("error")
         raise DbtError(
             f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n"
             + "\n".join(failures[-20:] or proc.stdout.splitlines()[-20:])
-            + (f"\n{proc.stderr.strip()}" if proc.stderr.strip() else "")
+            + (f"\n{proc.stderr.strip()}" if proc.stderr.strip() else ""),
+            data_failure=only_tests_failed,
         )
     return result
 

@@ -34,8 +34,16 @@ counts as (
     {% endif %}
 ),
 
-procedures as (
-    select * from {{ ref('dim_procedure') }}
+-- A dossier is attributed to the procedure version that started last on or before its day:
+-- dossiers received before a procedure was abolished are still resolved after it.
+procedure_versions as (
+    select
+        procedure_code,
+        procedure_version_key,
+        service_level,
+        valid_from,
+        lead(valid_from) over (partition by procedure_code order by valid_from) as next_valid_from
+    from {{ ref('dim_procedure') }}
 ),
 
 final as (
@@ -43,19 +51,22 @@ final as (
         counts.report_date as date_day,
         counts.agency_code,
         counts.procedure_code,
-        procedures.procedure_version_key,
-        procedures.service_level,
+        procedure_versions.procedure_version_key,
+        procedure_versions.service_level,
         counts.channel_code,
         counts.event_code,
         counts.dossier_count,
         counts.batch_id as source_batch_id,
         counts.loaded_at as source_loaded_at
     from counts
-    left join procedures
+    left join procedure_versions
         on
-            counts.procedure_code = procedures.procedure_code
-            and counts.report_date >= procedures.valid_from
-            and (counts.report_date < procedures.valid_to or procedures.valid_to is null)
+            counts.procedure_code = procedure_versions.procedure_code
+            and counts.report_date >= procedure_versions.valid_from
+            and (
+                counts.report_date < procedure_versions.next_valid_from
+                or procedure_versions.next_valid_from is null
+            )
 )
 
 select * from final
