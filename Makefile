@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
 
-test: $(STAMP)
+test: $(STAMP)  ## lint runs inside pytest (tests/test_lint.py)
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)

@@ -1,0 +1,32 @@
+"""The one linter setup, run by the tests: ruff (with Airflow's AIR rules) and sqlfluff."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from egov import config
+
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / tool), *args], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
+                          check=False)
+
+
+def test_ruff_including_airflow_rules():
+    result = run("ruff", "check", "--output-format", "concise", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_selects_the_airflow_rules():
+    result = run("ruff", "check", "--show-settings", "dags/egov_publish.py")
+    assert "AIR301" in result.stdout, "the AIR rules must be enabled"
+
+
+def test_sqlfluff_on_models_and_macros():
+    result = run("sqlfluff", "lint", "--disable-progress-bar",
+                 "dbt_project/models", "dbt_project/macros")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
