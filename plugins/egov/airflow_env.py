@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from egov import config, db
@@ -78,6 +79,8 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "EGOV_STATE_DIR": str(config.state_dir()),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(config.PLUGINS_DIR), env.get("PYTHONPATH")])),
+        # `airflow standalone` starts its components as `airflow ...` found on PATH.
+        "PATH": os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH")])),
     })
     env.update(connection_env())
     return env

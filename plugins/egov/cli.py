@@ -99,9 +99,24 @@ def _run_dag(dag_id: str, logical_date: str, conf: dict) -> None:
 
     outcome = run_dag(dag_id, logical_date, conf)
     _print(f"      {outcome.summary()}")
+    if outcome.tasks.get("quality_gate") == "failed":
+        _print(_gate_failures(outcome.run_id))
     if not outcome.succeeded:
         raise CommandError(f"{dag_id} ended {outcome.state}; airflow output {outcome.log_path}, "
                            f"task logs under {config.state_dir() / 'airflow' / 'logs'}")
+
+
+def _gate_failures(run_id: str) -> str:
+    """Why the gate of run ``run_id`` blocked publication, from audit.validation_runs."""
+    with db.connect() as conn:
+        row = conn.execute("select period, failed from audit.validation_runs where run_id = %s "
+                           "order by validated_at desc limit 1", (run_id,)).fetchone()
+    if row is None:
+        return "      the gate did not record a result (see the task log)"
+    period, failed = row
+    lines = [f"      the gate blocked publication of {period}; the previous release stays:"]
+    lines += [f"        [{f['severity']}] {f['suite']}: {f['description']} ({f['observed']})" for f in failed]
+    return "\n".join(lines)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -148,6 +163,10 @@ def _reference_values() -> dict[str, str]:
         return {row["figure_id"]: row["value"] for row in csv.DictReader(handle)}
 
 
+def _json_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
 def _format(value: Decimal) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
 
@@ -158,8 +177,13 @@ def _show_figures(period: Period, as_json: bool) -> int:
     with db.connect() as conn:
         figures = published_figures(conn, period)
     if as_json:
-        json.dump({f["figure_id"]: {**f, "value": float(f["value"])} for f in figures}, sys.stdout,
-                  indent=2, ensure_ascii=False)
+        release = {key: figures[0][key] for key in ("version", "release_id", "published_at", "validation_id")}
+        document = {
+            "period": period.label,
+            "release": release if figures else None,
+            "figures": {f["figure_id"]: {"value": _json_number(f["value"]), "unit": f["unit"]} for f in figures},
+        }
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         _print()
         return 0 if figures else 1
     if not figures:

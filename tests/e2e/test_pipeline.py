@@ -180,6 +180,9 @@ def test_a_bad_record_blocks_publication_and_the_last_release_stays(published_q1
             (Q1.label, blocked.run_id)).fetchone()
     assert success is False
     assert any(f["description"] == "no negative dossier counts" and f["severity"] == "critical" for f in failed)
+    from egov.cli import _gate_failures
+
+    assert "[critical] fct_onestop_dossiers_daily: no negative dossier counts" in _gate_failures(blocked.run_id)
 
     # Once the source sends the day again, correctly, the same figures pass and no new version is made.
     assert run_dag("egov_extract_onestop", "2019-02-21").succeeded
@@ -193,3 +196,16 @@ def test_published_releases_cannot_be_changed(published_q1):
 
     with db.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
         conn.execute("update published.report_figures set value = value + 1")
+
+
+def test_figures_command_reads_the_release_back_keyed_by_figure_id(published_q1):
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "egov.cli", "figures", "--period", "2019Q1", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    document = json.loads(out)
+    assert document["period"] == "2019Q1"
+    assert document["release"]["version"] >= 1
+    assert {k: v["value"] for k, v in document["figures"].items()} == {k: int(v) for k, v in published_q1.items()}
