@@ -36,6 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         _started_server = not db.EmbeddedServer().is_running()
     db.up()
+    # A simulator registration left by an interrupted session would point Airflow at a dead port.
+    (egov_config.state_dir() / "sim" / "onestop.json").unlink(missing_ok=True)
     os.environ.update(airflow_env())
 
 
@@ -108,6 +110,9 @@ def simulator(dataset):
     state_file.write_text(json.dumps({"name": "onestop", "pid": os.getpid(), "port": sim.port,
                                       "token": sim.token}))
     assert service.healthy(service.read_state("onestop"))
+    from egov.airflow_env import connection_env
+
+    os.environ.update(connection_env())
     yield sim
     sim.stop()
     state_file.unlink(missing_ok=True)

@@ -61,7 +61,7 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     home = airflow_home()
     home.mkdir(parents=True, exist_ok=True)
-    env.update({
+    project_defaults = {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(config.DAGS_DIR),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.PLUGINS_DIR),
@@ -75,12 +75,15 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": env.get("EGOV_AIRFLOW_PORT", "8080"),
         "AIRFLOW__API_AUTH__JWT_SECRET": _persistent_secret("jwt_secret", lambda: secrets.token_urlsafe(32)),
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+    }
+    # Anything the user already set wins, so any Airflow setting can be changed from the shell.
+    env = {**project_defaults, **env}
+    env.update({
         "EGOV_STATE_DIR": str(config.state_dir()),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(config.PLUGINS_DIR), env.get("PYTHONPATH")])),
         # `airflow standalone` starts its components as `airflow ...` found on PATH.
         "PATH": os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH")])),
     })
-    env.update(connection_env())
-    return env
+    return {**connection_env(), **env}
