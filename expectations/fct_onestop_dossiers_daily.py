@@ -16,6 +16,13 @@ def slice_query(period: Period) -> str:
 
 
 def expectations(period: Period) -> list:
+    # Records the loader rejected from the batches this slice was built from: kept in
+    # audit.rejected_records, and reported here so that nobody publishes without knowing.
+    rejected_in_slice = """
+        select rejected.batch_id, rejected.record_index, rejected.reason
+        from audit.rejected_records as rejected
+        where rejected.batch_id in (select distinct source_batch_id from {batch})
+    """
     return [
         gx.expectations.ExpectTableRowCountToBeBetween(
             min_value=1, description=f"the period {period.label} has dossier facts at all"),
@@ -29,6 +36,9 @@ def expectations(period: Period) -> list:
         gx.expectations.ExpectColumnValuesToBeInSet(
             column="event_code", value_set=["received", "resolved_on_time", "resolved_late"],
             description="known events only"),
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=rejected_in_slice, severity="warning",
+            description="no source records of the period were rejected at load"),
         gx.expectations.ExpectColumnValuesToBeInSet(
             column="channel_code", value_set=["in_person", "online", "postal"],
             description="known channels only"),

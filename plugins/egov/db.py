@@ -234,27 +234,22 @@ def external_url() -> str | None:
     return os.environ.get(config.EXTERNAL_URL_VAR) or None
 
 
-def server_target(dbname: str | None = None) -> config.PgTarget:
-    """Where database ``dbname`` (default: the warehouse) lives, embedded or external."""
-    url = external_url()
-    target = config.parse_pg_url(url) if url else EmbeddedServer().target(config.warehouse_db_name())
-    return target.with_db(dbname) if dbname else target.with_db(config.warehouse_db_name())
-
-
 def warehouse_target() -> config.PgTarget:
-    return server_target(config.warehouse_db_name())
+    """The warehouse database: the external URL's database, or the embedded server's."""
+    url = external_url()
+    if url:
+        return config.parse_pg_url(url)
+    return EmbeddedServer().target(config.warehouse_db_name())
 
 
 def airflow_target() -> config.PgTarget:
-    return server_target(config.airflow_db_name())
+    """The Airflow metadata database, on the same server as the warehouse."""
+    return warehouse_target().with_db(config.airflow_db_name())
 
 
 def up() -> ServerStatus:
     """Make the server reachable and the databases and schemas exist."""
-    url = external_url()
-    if url:
-        target = config.parse_pg_url(url)
-        _wait_ready(target.with_db(target.dbname), timeout_s=10)
+    if external_url():
         status = ServerStatus("external", True, config.redact(warehouse_target().url()))
     else:
         status = EmbeddedServer().up()
@@ -269,31 +264,38 @@ def down() -> bool:
 
 
 def status() -> ServerStatus:
-    url = external_url()
-    if url:
-        target = config.parse_pg_url(url)
+    if external_url():
+        target = warehouse_target()
         try:
             _wait_ready(target, timeout_s=2)
             running = True
         except DatabaseError:
             running = False
-        return ServerStatus("external", running, config.redact(warehouse_target().url()))
+        return ServerStatus("external", running, config.redact(target.url()))
     return EmbeddedServer().status()
 
 
-def ensure_database(admin: config.PgTarget, dbname: str) -> None:
-    with psycopg.connect(admin.url(), autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = %s", (dbname,)).fetchone()
-        if not exists:
+def ensure_database(server: config.PgTarget, dbname: str) -> None:
+    """Create ``dbname`` unless it exists; a role that may not create databases needs them made first."""
+    try:
+        psycopg.connect(server.with_db(dbname).url(), connect_timeout=10).close()
+        return
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise DatabaseError(f"cannot reach {config.redact(server.with_db(dbname).url())}: {exc}") from exc
+    try:
+        with psycopg.connect(server.with_db("postgres").url(), autocommit=True, connect_timeout=10) as conn:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    except psycopg.Error as exc:
+        raise DatabaseError(f"database {dbname!r} does not exist and could not be created ({exc}); "
+                            "create it, or give the role CREATEDB") from exc
 
 
 def bootstrap() -> None:
     """Create the warehouse and Airflow databases and the warehouse schemas (idempotent)."""
     warehouse = warehouse_target()
-    maintenance = warehouse.with_db("postgres")
     for dbname in (warehouse.dbname, config.airflow_db_name()):
-        ensure_database(maintenance, dbname)
+        ensure_database(warehouse, dbname)
     with psycopg.connect(warehouse.url(), autocommit=True) as conn:
         for schema in config.WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))

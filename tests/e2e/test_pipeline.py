@@ -161,15 +161,18 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
     assert raw_count == len(first)
 
 
-def test_a_bad_record_blocks_publication_and_the_last_release_stays(published_q1, simulator):
+def test_bad_records_block_publication_and_the_last_release_stays(published_q1, simulator):
     before = current_release(Q1)
+    window = {"window_start": "2019-02-20", "window_end": "2019-02-22"}
     simulator.faults.negative_count_on.add(date(2019, 2, 20))
+    simulator.faults.malformed_on.add(date(2019, 2, 21))
     try:
-        extract = run_dag("egov_extract_onestop", "2019-02-21")
+        extract = run_dag("egov_extract_onestop", "2019-04-01", window)
         assert extract.succeeded, extract.summary()
         blocked = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
     finally:
         simulator.faults.negative_count_on.clear()
+        simulator.faults.malformed_on.clear()
     assert blocked.state == "failed"
     assert blocked.tasks["quality_gate"] == "failed"
     assert blocked.tasks["publish"] == "upstream_failed"
@@ -178,14 +181,21 @@ def test_a_bad_record_blocks_publication_and_the_last_release_stays(published_q1
         success, failed = conn.execute(
             "select success, failed from audit.validation_runs where period = %s and run_id = %s",
             (Q1.label, blocked.run_id)).fetchone()
+        kept = conn.execute(
+            "select count(*) from audit.rejected_records r join audit.load_batches b using (batch_id) "
+            "where b.run_id = %s", (extract.run_id,)).fetchone()[0]
     assert success is False
-    assert any(f["description"] == "no negative dossier counts" and f["severity"] == "critical" for f in failed)
+    reasons = {(f["severity"], f["description"]) for f in failed}
+    assert ("critical", "no negative dossier counts") in reasons
+    assert ("critical", "detail dossier counts add up to each unit's daily control totals") in reasons
+    assert ("warning", "no source records of the period were rejected at load") in reasons
+    assert kept == 1, "the malformed record is kept, not dropped"
     from egov.cli import _gate_failures
 
     assert "[critical] fct_onestop_dossiers_daily: no negative dossier counts" in _gate_failures(blocked.run_id)
 
-    # Once the source sends the day again, correctly, the same figures pass and no new version is made.
-    assert run_dag("egov_extract_onestop", "2019-02-21").succeeded
+    # Once the source sends the days again, correctly, the same figures pass and no new version is made.
+    assert run_dag("egov_extract_onestop", "2019-04-01", window).succeeded
     republished = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
     assert republished.succeeded, republished.summary()
     assert current_release(Q1) == before

@@ -1,0 +1,57 @@
+"""The server switch: embedded by default, an external server through EGOV_DATABASE_URL."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from egov import config, db
+
+
+def test_external_url_points_warehouse_and_airflow_at_the_same_server(monkeypatch):
+    monkeypatch.setenv("EGOV_DATABASE_URL", "postgresql://egov:s%40cret@db.example.internal:6543/warehouse")
+    monkeypatch.setenv("EGOV_AIRFLOW_DB", "airflow_meta")
+    warehouse, airflow = db.warehouse_target(), db.airflow_target()
+    assert (warehouse.host, warehouse.port, warehouse.user, warehouse.password, warehouse.dbname) == (
+        "db.example.internal", 6543, "egov", "s@cret", "warehouse")
+    assert airflow.dbname == "airflow_meta" and airflow.host == warehouse.host
+    assert airflow.url("postgresql+psycopg2").startswith("postgresql+psycopg2://egov:s%40cret@db.example")
+    assert config.redact(warehouse.url()) == "postgresql://egov:***@db.example.internal:6543/warehouse"
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("mysql://u@h/db", "postgresql:// URL"),
+    ("postgresql:///egov", "needs a host"),
+])
+def test_bad_external_urls_are_refused_clearly(monkeypatch, url, problem):
+    monkeypatch.setenv("EGOV_DATABASE_URL", url)
+    with pytest.raises(ValueError, match=problem):
+        db.warehouse_target()
+
+
+def test_an_external_server_is_bootstrapped_but_never_stopped(monkeypatch, database):
+    """The test server stands in for an external one reached by URL."""
+    server = database.with_db("egov_external_probe")
+    monkeypatch.setenv("EGOV_DATABASE_URL", server.url())
+    monkeypatch.setenv("EGOV_AIRFLOW_DB", "airflow_external_probe")
+    try:
+        status = db.up()
+        assert status.mode == "external" and status.running
+        with psycopg.connect(server.url()) as conn:
+            schemas = {r[0] for r in conn.execute("select nspname from pg_namespace").fetchall()}
+            assert set(config.WAREHOUSE_SCHEMAS) <= schemas
+            assert conn.execute("select to_regclass('raw.onestop__dossier_counts')").fetchone()[0]
+        db.up()  # idempotent
+        with pytest.raises(db.DatabaseError, match="not ours to stop"):
+            db.down()
+    finally:
+        with psycopg.connect(database.with_db("postgres").url(), autocommit=True) as conn:
+            conn.execute("drop database if exists egov_external_probe")
+            conn.execute("drop database if exists airflow_external_probe")
+
+
+def test_embedded_server_status_and_url(database):
+    status = db.status()
+    assert status.mode == "embedded" and status.running and status.pid
+    with psycopg.connect(status.url) as conn:
+        assert conn.execute("select current_database()").fetchone()[0] == config.warehouse_db_name()
