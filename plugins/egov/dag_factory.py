@@ -27,6 +27,11 @@ DEFAULT_ARGS = {
 }
 
 
+# Every DAG starts with the simulated history, never catches up by itself (backfills are
+# explicit), and retries its tasks with exponential backoff.
+SHARED_DAG_ARGS = {"start_date": START, "catchup": False, "default_args": DEFAULT_ARGS}
+
+
 def _fail_fast_on_bad_data(step, context):
     """Run ``step``; data problems (failed dbt tests, a blocked gate) fail at once, since a retry
     would meet the same data. Errors (a dropped connection, a restarting server) are retried."""
@@ -61,10 +66,8 @@ def extract_dag(source: Source):
             "`window_start` / `window_end` in its conf (end exclusive)."
         ),
         schedule=CronDataIntervalTimetable("0 0 * * *", timezone=pipeline.LOCAL_TZ),
-        start_date=START,
-        catchup=False,
+        **SHARED_DAG_ARGS,
         max_active_runs=4,
-        default_args=DEFAULT_ARGS,
         tags=["egov", "extract", source.interface, *source.tags],
         params={
             "window_start": Param(None, type=["null", "string"], format="date",
@@ -100,10 +103,8 @@ def transform_dag():
             "facts rebuild only the days that were (re)loaded."
         ),
         schedule=raw_assets,
-        start_date=START,
-        catchup=False,
+        **SHARED_DAG_ARGS,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
         tags=["egov", "dbt", "transform"],
     )
     def transform():
@@ -128,10 +129,8 @@ def publish_dag():
             "`period` (e.g. `2019Q1`) in the conf to publish another quarter by hand."
         ),
         schedule=CronDataIntervalTimetable("0 0 1 1,4,7,10 *", timezone=pipeline.LOCAL_TZ),
-        start_date=START,
-        catchup=False,
+        **SHARED_DAG_ARGS,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
         tags=["egov", "publish", "great_expectations"],
         params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}Q[1-4]$",
                                 description="Quarter to publish instead of the data interval")},

@@ -152,9 +152,18 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
         assert transform.succeeded, transform.summary()
         return fact_rows(day)
 
+    def batches_behind_the_day() -> set:
+        with db.connect() as conn:
+            return {r[0] for r in conn.execute(
+                "select distinct source_batch_id from marts.fct_onestop_dossiers_daily where date_day = %s",
+                (day,)).fetchall()}
+
     first = run_day_and_transform()
+    first_batches = batches_behind_the_day()
     second = run_day_and_transform()
     assert first and first == second
+    # The second run really rebuilt the day from its own batch rather than leaving it alone.
+    assert len(batches_behind_the_day()) == 1 and batches_behind_the_day() != first_batches
     with db.connect() as conn:
         raw_count = conn.execute("select count(*) from raw.onestop__dossier_counts where record_date = %s",
                                  (day,)).fetchone()[0]

@@ -17,20 +17,10 @@
 
 with
 
-{% if is_incremental() %}
-    reloaded_days as (
-        select distinct staged.report_date
-        from {{ ref('stg_onestop__dossier_counts') }} as staged
-        where staged.loaded_at > (
-            select coalesce(max(built.source_loaded_at), '-infinity') from {{ this }} as built
-        )
-    ),
-{% endif %}
-
 counts as (
     select * from {{ ref('stg_onestop__dossier_counts') }}
     {% if is_incremental() %}
-        where report_date in (select reloaded_days.report_date from reloaded_days)
+        where report_date in ({{ reloaded_days(ref('stg_onestop__dossier_counts')) }})
     {% endif %}
 ),
 
