@@ -20,15 +20,6 @@ from egov.simulators import service
 WAREHOUSE_CONN_ID = "egov_warehouse"
 
 
-def _persistent_secret(name: str, make) -> str:
-    path = config.state_dir() / "secrets" / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def _fernet_key() -> str:
     from cryptography.fernet import Fernet
 
@@ -68,13 +59,13 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__FERNET_KEY": _persistent_secret("fernet_key", _fernet_key),
+        "AIRFLOW__CORE__FERNET_KEY": config.persistent_secret("fernet_key", _fernet_key),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db.airflow_target().url("postgresql+psycopg2"),
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__PORT": env.get("EGOV_AIRFLOW_PORT", "8080"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": _persistent_secret("jwt_secret", lambda: secrets.token_urlsafe(32)),
+        "AIRFLOW__API_AUTH__JWT_SECRET": config.persistent_secret("jwt_secret", lambda: secrets.token_urlsafe(32)),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
     }

@@ -73,19 +73,30 @@ def migrate() -> float:
     return run_airflow(["db", "migrate"], "db-migrate")[1]
 
 
+def _last_run_id(dag_id: str) -> int:
+    """Highest dag_run id so far: `dags test` clears and reuses a run of the same logical date."""
+    with db.connect(db.airflow_target()) as conn:
+        (last,) = conn.execute("select coalesce(max(id), 0) from dag_run where dag_id = %s",
+                               (dag_id,)).fetchone()
+    return last
+
+
 def run_dag(dag_id: str, logical_date: str, conf: dict | None = None) -> DagRunOutcome:
     """One real run of ``dag_id`` for ``logical_date``; its final state, whatever it is."""
     argv = ["dags", "test", dag_id, logical_date]
     if conf:
         argv += ["-c", json.dumps(conf)]
+    last_before = _last_run_id(dag_id)
     # A run whose tasks fail exits non-zero too; the run's state in the metadata DB tells which.
     log_path, elapsed = run_airflow(argv, f"{dag_id}__{logical_date}", check=False)
     with db.connect(db.airflow_target()) as conn:
         row = conn.execute(
-            "select run_id, state from dag_run where dag_id = %s order by id desc limit 1", (dag_id,)
+            "select run_id, state from dag_run where dag_id = %s and id > %s order by id desc limit 1",
+            (dag_id, last_before),
         ).fetchone()
         if row is None:
-            raise AirflowCommandError(f"no run of {dag_id} was recorded; log {log_path}:\n{_tail(log_path)}")
+            raise AirflowCommandError(f"`airflow dags test {dag_id}` recorded no run; log {log_path}:\n"
+                                      f"{_tail(log_path)}")
         tasks = dict(conn.execute(
             "select task_id, coalesce(state, 'none') from task_instance "
             "where dag_id = %s and run_id = %s order by task_id",

@@ -177,10 +177,10 @@ def _show_figures(period: Period, as_json: bool) -> int:
     with db.connect() as conn:
         figures = published_figures(conn, period)
     if as_json:
-        release = {key: figures[0][key] for key in ("version", "release_id", "published_at", "validation_id")}
+        release_keys = ("version", "release_id", "published_at", "validation_id")
         document = {
             "period": period.label,
-            "release": release if figures else None,
+            "release": {key: figures[0][key] for key in release_keys} if figures else None,
             "figures": {f["figure_id"]: {"value": _json_number(f["value"]), "unit": f["unit"]} for f in figures},
         }
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
@@ -206,6 +206,10 @@ def _show_figures(period: Period, as_json: bool) -> int:
                f"{(_format(Decimal(expected)) if expected else '-'):>12}  {mark}")
     if reference:
         _print(f"\n{len(figures) - mismatches} of {len(figures)} published figures equal the seed report")
+        not_yet = sorted(set(reference) - {f["figure_id"] for f in figures})
+        if not_yet:
+            _print(f"{len(not_yet)} figures of the seed report come from sources not extracted yet: "
+                   + ", ".join(not_yet))
     return 0 if mismatches == 0 else 1
 
 

@@ -29,6 +29,17 @@ def state_dir() -> Path:
     return Path(os.environ.get("EGOV_STATE_DIR", PROJECT_ROOT / ".egov")).resolve()
 
 
+def persistent_secret(name: str, make) -> str:
+    """A generated secret kept in ``<state>/secrets/<name>``, readable by its owner only."""
+    path = state_dir() / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()
+
+
 def warehouse_db_name() -> str:
     return os.environ.get("EGOV_WAREHOUSE_DB", "egov")
 

@@ -10,12 +10,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pendulum
+from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 
 from egov import pipeline
 from egov.sources import SOURCES, Entity, Source
 
 START = pendulum.datetime(2018, 1, 1, tz=pipeline.LOCAL_TZ)
+LATE_DATA_GRACE = timedelta(days=7)
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
@@ -123,7 +125,8 @@ def publish_dag():
         dag_id="egov_publish_quarterly",
         description="Build, validate with Great Expectations and publish a quarter's report figures",
         doc_md=(
-            "### Publish a quarter\n\nOne run per quarter (its data interval). `dbt build`, then the "
+            "### Publish a quarter\n\nOne run per quarter (its data interval), seven days after the quarter "
+            "ends so that late and revised data has arrived. `dbt build`, then the "
             "Great Expectations gate on the quarter's slice; publication runs only if no blocking "
             "expectation failed, so a failed gate leaves the previous release in place. Pass "
             "`period` (e.g. `2019Q1`) in the conf to publish another quarter by hand."
@@ -136,6 +139,10 @@ def publish_dag():
                                 description="Quarter to publish instead of the data interval")},
     )
     def publish_quarterly():
+        # Sources deliver late and revise recent days: publish a quarter only after a grace period.
+        wait = TimeDeltaSensor(task_id="wait_for_late_data", delta=LATE_DATA_GRACE, mode="reschedule",
+                               poke_interval=timedelta(hours=1).total_seconds())
+
         @task
         def dbt_build(**context) -> dict:
             return _fail_fast_on_bad_data(pipeline.build_models, context)
@@ -150,7 +157,7 @@ def publish_dag():
 
         built = dbt_build()
         validation_id = quality_gate()
-        built >> validation_id
+        wait >> built >> validation_id
         publish(validation_id)
 
     return publish_quarterly()

@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 from egov import config
 
 log = logging.getLogger(__name__)
@@ -62,14 +64,20 @@ def executable() -> str:
 
 
 def run_dbt(args: list[str], target: config.PgTarget) -> DbtResult:
-    """Run ``dbt <args>``; raise :class:`DbtError` with the failures if it fails."""
+    """Run ``dbt <args>``, one dbt at a time per warehouse; raise :class:`DbtError` if it fails."""
     cmd = [executable(), *args]
-    log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
-                          text=True, check=False)
+    with psycopg.connect(target.url(), autocommit=True) as lock_conn:
+        # The transform and publication DAGs both build; two concurrent delete+insert runs of one
+        # incremental model would duplicate its rows, so builds against one warehouse queue here.
+        lock_conn.execute("select pg_advisory_lock(hashtext('dbt-build'))")
+        # A result file left by an earlier invocation must not be read as this one's.
+        (target_dir() / "run_results.json").unlink(missing_ok=True)
+        log.info("running %s", " ".join(cmd))
+        proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
+                              text=True, check=False)
+        result = _read_run_results()
     for line in proc.stdout.splitlines():
         log.info("dbt: %s", line)
-    result = _read_run_results()
     if proc.returncode != 0:
         failures = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
         only_tests_failed = bool(result.statuses.get("fail")) and not result.statuses.get("error")

@@ -133,6 +133,10 @@ def load_batch(
     batch_id = uuid.uuid4()
     request = pages[0].request if len(pages) == 1 else f"{pages[0].request} (+{len(pages) - 1} pages)"
     with conn.transaction():
+        # Loads of one raw table are serialised: under READ COMMITTED two overlapping loads would
+        # each miss the other's uncommitted rows in their delete and both copies would survive.
+        # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
+        conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{raw_table}",))
         ensure_raw_table(conn, raw_table)
         if window is None:
             replaced = conn.execute(sql.SQL("delete from {}").format(table)).rowcount

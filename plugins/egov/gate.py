@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "publication_gate"
 DATASOURCE = "warehouse"
+CONNECTION_VAR = "EGOV_GX_WAREHOUSE_URL"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class GateResult:
     gx_run_id: str
     failures: list[Failure] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
+    figures_hash: str | None = None
 
     @property
     def blocking(self) -> list[Failure]:
@@ -95,8 +97,10 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
     from egov_expectations import SUITES
 
     context = _context()
+    # GX writes its datasource config to disk: it keeps a ${VAR} reference, never the password.
+    os.environ[CONNECTION_VAR] = target.url("postgresql+psycopg2")
     datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE, connection_string=target.url("postgresql+psycopg2")
+        name=DATASOURCE, connection_string="${" + CONNECTION_VAR + "}"
     )
     definitions = []
     for module in SUITES:
@@ -107,7 +111,7 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         asset = datasource.add_query_asset(name=asset_name, query=module.slice_query(period))
         batch = asset.add_batch_definition_whole_table(f"{asset_name}__slice")
         suite = context.suites.add_or_update(
-            gx.ExpectationSuite(name=model, expectations=module.expectations(period))
+            gx.ExpectationSuite(name=asset_name, expectations=module.expectations(period))
         )
         definitions.append(context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
@@ -129,7 +133,7 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
             expectation = outcome.expectation_config
             raised = (outcome.exception_info or {}).get("exception_message")
             failures.append(Failure(
-                suite=suite_result.suite_name,
+                suite=suite_result.suite_name.rsplit("__", 1)[0],  # the guarded model
                 expectation=expectation.type,
                 severity=str(getattr(expectation.severity, "value", expectation.severity) or "critical"),
                 description=expectation.description or expectation.type,
@@ -151,18 +155,25 @@ def record(conn: psycopg.Connection, gate: GateResult, raw: dict, run: RunContex
         conn.execute(
             """
             insert into audit.validation_runs (validation_id, period, checkpoint, success, gx_run_id,
-                failed, statistics, result, dag_id, run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                failed, statistics, result, dag_id, run_id, figures_hash)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (gate.validation_id, gate.period, CHECKPOINT, gate.success, gate.gx_run_id,
              json.dumps([f.__dict__ for f in gate.failures]), json.dumps(gate.statistics),
-             json.dumps(raw, default=str), run.dag_id, run.run_id),
+             json.dumps(raw, default=str), run.dag_id, run.run_id, gate.figures_hash),
         )
 
 
 def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
              run: RunContext = OUTSIDE_AIRFLOW) -> GateResult:
+    from egov.publish import content_hash, period_figures
+
+    before = content_hash(period_figures(conn, period))
     gate, raw = validate(period, target)
+    conn.commit()  # end the snapshot the first hash was read in
+    if content_hash(period_figures(conn, period)) != before:
+        raise RuntimeError(f"the figures of {period.label} were rebuilt during validation; run the gate again")
+    gate.figures_hash = before
     record(conn, gate, raw, run)
     log.info(gate.explain())
     return gate

@@ -37,26 +37,35 @@ def content_hash(figures: list[tuple[str, Decimal, str]]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def period_figures(conn: psycopg.Connection, period: Period) -> list[tuple[str, Decimal, str]]:
+    return conn.execute(
+        "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
+        "order by display_order",
+        (period.label,),
+    ).fetchall()
+
+
 def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             run: RunContext = OUTSIDE_AIRFLOW, reason: str | None = None) -> Release:
     """Write the period's figures from ``reporting`` as the next version, unless they are unchanged."""
     with conn.transaction():
         # One publisher per period at a time; versions stay gap-free.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"publish:{period.label}",))
-        passed = conn.execute(
-            "select success from audit.validation_runs where validation_id = %s and period = %s",
+        validation = conn.execute(
+            "select success, figures_hash from audit.validation_runs where validation_id = %s and period = %s",
             (validation_id, period.label),
         ).fetchone()
-        if not passed or not passed[0]:
+        if not validation or not validation[0]:
             raise PublicationError(f"validation {validation_id} did not pass the gate for {period.label}")
-        figures = conn.execute(
-            "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
-            "order by display_order",
-            (period.label,),
-        ).fetchall()
+        figures = period_figures(conn, period)
         if not figures:
             raise PublicationError(f"reporting.rpt_report_figures has no figures for {period.label}")
         digest = content_hash(figures)
+        if digest != validation[1]:
+            raise PublicationError(
+                f"the figures of {period.label} changed after validation {validation_id} (a rebuild ran in "
+                "between); run the gate again before publishing"
+            )
         latest = conn.execute(
             "select release_id, version, content_hash, published_at from published.releases "
             "where period = %s order by version desc limit 1",

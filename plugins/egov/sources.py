@@ -44,8 +44,6 @@ class Source:
     connection_id: str
     entities: tuple[Entity, ...]
     owner: str = "data-engineering"
-    #: Days of late data a daily run re-reads beyond its own interval.
-    lookback_days: int = 0
     tags: tuple[str, ...] = field(default=())
 
     def raw_table(self, entity: Entity) -> str:

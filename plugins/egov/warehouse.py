@@ -64,6 +64,9 @@ create table if not exists audit.validation_runs (
 );
 comment on table audit.validation_runs is
     'Every Great Expectations gate run: which period, pass or fail, and the failed expectations.';
+alter table audit.validation_runs add column if not exists figures_hash text;
+comment on column audit.validation_runs.figures_hash is
+    'Content hash of the period''s report figures that were validated; publication must match it.';
 """
 
 PUBLISHED_DDL = """

@@ -4,10 +4,13 @@
         incremental_strategy='delete+insert',
         unique_key='date_day',
         on_schema_change='fail',
+        pre_hook="{{ delete_reloaded_days('raw.onestop__daily_closes') }}",
         indexes=[{'columns': ['date_day', 'agency_code']}],
     )
 }}
 
+-- Incremental like fct_onestop_dossiers_daily (macros/reloaded_days.sql).
+-- depends_on: {{ ref('stg_audit__load_batches') }}
 -- One row per unit and day that the unit closed, with its control totals; the gate checks
 -- coverage (every unit, every day) and reconciles the detail facts against these totals.
 
@@ -16,7 +19,7 @@ with
 closes as (
     select * from {{ ref('stg_onestop__daily_closes') }}
     {% if is_incremental() %}
-        where report_date in ({{ reloaded_days(ref('stg_onestop__daily_closes')) }})
+        where report_date in ({{ reloaded_days('raw.onestop__daily_closes') }})
     {% endif %}
 ),
 

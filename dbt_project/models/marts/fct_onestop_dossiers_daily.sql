@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='date_day',
         on_schema_change='fail',
+        pre_hook="{{ delete_reloaded_days('raw.onestop__dossier_counts') }}",
         indexes=[
             {'columns': ['date_day']},
             {'columns': ['agency_code', 'date_day']},
@@ -11,16 +12,17 @@
     )
 }}
 
--- Incremental by load, not by date: the days rebuilt are those whose raw rows were (re)loaded
--- since the last build, so a late reload or a backfill of an old window is picked up while a
--- daily run still reads only the new batch.
+-- Incremental by load, not by date (macros/reloaded_days.sql): the days rebuilt are those of the
+-- batches loaded since the last build, so a late reload or a backfill of an old window is
+-- picked up while a daily run reads only its new batch.
+-- depends_on: {{ ref('stg_audit__load_batches') }}
 
 with
 
 counts as (
     select * from {{ ref('stg_onestop__dossier_counts') }}
     {% if is_incremental() %}
-        where report_date in ({{ reloaded_days(ref('stg_onestop__dossier_counts')) }})
+        where report_date in ({{ reloaded_days('raw.onestop__dossier_counts') }})
     {% endif %}
 ),
 

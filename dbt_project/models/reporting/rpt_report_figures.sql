@@ -134,7 +134,11 @@ final as (
         long_form.figure_id::text as figure_id,
         catalogue.source_system::text as source_system,
         catalogue.measure_kind::text as measure_kind,
-        coalesce(long_form.value, 0)::numeric(20, 6) as figure_value,
+        -- A flow with no events in the quarter is zero; a missing stock stays null for the gate.
+        (case
+            when catalogue.measure_kind = 'flow' then coalesce(long_form.value, 0)
+            else long_form.value
+        end)::numeric(20, 6) as figure_value,
         catalogue.unit::text as unit,
         catalogue.display_order::int as display_order
     from long_form

@@ -72,15 +72,8 @@ def _free_port() -> int:
 
 def _token(name: str) -> str:
     """The bearer token: from the environment, else generated once and kept in the state folder."""
-    from_env = os.environ.get(f"EGOV_{name.upper()}_TOKEN")
-    if from_env:
-        return from_env
-    path = config.state_dir() / "secrets" / f"{name}_token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return os.environ.get(f"EGOV_{name.upper()}_TOKEN") or config.persistent_secret(
+        f"{name}_token", lambda: secrets.token_urlsafe(24))
 
 
 def up(name: str = "onestop") -> SimulatorState:
@@ -108,12 +101,23 @@ def up(name: str = "onestop") -> SimulatorState:
     return state
 
 
+def _is_simulator(pid: int) -> bool:
+    """True if ``pid`` is still a simulator process (pids are reused once a process is gone)."""
+    import psutil
+
+    try:
+        return "egov.simulators.service" in " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return False
+
+
 def down(name: str = "onestop") -> bool:
     state = read_state(name)
     if state is None:
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(state.pid, signal.SIGTERM)
+    if _is_simulator(state.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(state.pid, signal.SIGTERM)
     _state_file(name).unlink(missing_ok=True)
     return True
 
