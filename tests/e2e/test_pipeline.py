@@ -120,16 +120,33 @@ def test_q1_2019_reproduces_the_seed_report(published_q1):
     assert {k: published_q1.get(k) for k in seed} == seed
 
 
-def test_every_raw_row_traces_to_a_recorded_batch(published_q1):
+def test_the_quarter_batch_accounts_for_every_raw_row(published_q1):
     with db.connect() as conn:
-        orphans = conn.execute(
-            "select count(*) from raw.onestop__dossier_counts r "
-            "left join audit.load_batches b using (batch_id) where b.batch_id is null").fetchone()[0]
         batches = conn.execute(
-            "select count(*), sum(row_count) from audit.load_batches where entity = 'dossier_counts' "
-            "and window_start = %s and window_end = %s", (Q1.start, Q1.end)).fetchone()
-    assert orphans == 0
-    assert batches[0] >= 1 and batches[1] > 0
+            "select b.batch_id, b.row_count, b.rejected_count, count(r.*) from audit.load_batches b "
+            "left join raw.onestop__dossier_counts r using (batch_id) "
+            "where b.entity = 'dossier_counts' and b.window_start = %s and b.window_end = %s "
+            "group by 1, 2, 3, b.loaded_at order by b.loaded_at", (Q1.start, Q1.end)).fetchall()
+    assert batches, "the quarter was loaded as one batch"
+    _, row_count, rejected, raw_rows = batches[-1]
+    # Runs before the tests below reload single days of the quarter.
+    assert raw_rows == row_count > 0 and rejected == 0
+
+
+def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
+    from egov import dbt, gate
+
+    q2 = parse_period("2019Q2")
+    extract = run_dag("egov_extract_onestop", "2019-04-04", {"window_start": "2019-04-01",
+                                                             "window_end": "2019-04-04"})
+    assert extract.succeeded, extract.summary()
+    dbt.build(db.warehouse_target())
+    outcome, _ = gate.validate(q2, db.warehouse_target())
+    assert not outcome.success
+    coverage = [f for f in outcome.blocking if f.description.startswith("every unit × day of 2019Q2")]
+    assert coverage, outcome.explain()
+    # Only the slice being published is judged: Q2's gaps say nothing about Q1, which still passes.
+    assert gate.validate(Q1, db.warehouse_target())[0].success
 
 
 def test_a_scheduled_daily_run_extracts_exactly_its_local_day(published_q1):

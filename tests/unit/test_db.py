@@ -50,6 +50,7 @@ def test_an_external_server_is_bootstrapped_but_never_stopped(monkeypatch, datab
             conn.execute("drop database if exists airflow_external_probe")
 
 
+@pytest.mark.skipif(bool(db.external_url()), reason="runs on the embedded server only")
 def test_embedded_server_status_and_url(database):
     status = db.status()
     assert status.mode == "embedded" and status.running and status.pid

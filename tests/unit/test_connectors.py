@@ -1,0 +1,97 @@
+"""The HTTP connector against the real simulator: paging, retries with backoff, timeouts, refusals."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import date
+
+import pytest
+
+from egov.connectors import HttpApiConnector, SourceUnavailable
+from egov.sources import ONESTOP
+
+COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
+WEEK = (date(2019, 3, 4), date(2019, 3, 11))
+
+
+def connector(simulator, **overrides) -> HttpApiConnector:
+    settings = {"backoff_s": 0.01, "max_attempts": 3, "timeout_s": 5, "page_size": 1000, **overrides}
+    return HttpApiConnector(simulator.base_url, simulator.token, **settings)
+
+
+def test_pages_deliver_every_record_of_the_window_once(simulator, dataset):
+    pages = list(connector(simulator).pages(COUNTS, WEEK))
+    records = [r for page in pages for r in page.records]
+    assert len(pages) > 1, "the week must span several pages for this test to mean anything"
+    assert records == dataset.dossier_counts(WEEK[0], date(2019, 3, 10))
+    assert "from_date=2019-03-04" in pages[0].request and "to_date=2019-03-10" in pages[0].request
+
+
+def test_a_flaky_source_is_retried_until_it_answers(simulator, dataset):
+    simulator.faults.fail_requests = 2
+    try:
+        records = [r for p in connector(simulator, max_attempts=3).pages(COUNTS, WEEK) for r in p.records]
+    finally:
+        remaining, simulator.faults.fail_requests = simulator.faults.fail_requests, 0
+    assert remaining == 0
+    assert len(records) == len(dataset.dossier_counts(WEEK[0], date(2019, 3, 10)))
+
+
+def test_a_source_that_stays_down_fails_clearly_after_its_attempts(simulator):
+    simulator.faults.fail_requests = 10
+    try:
+        with pytest.raises(SourceUnavailable, match=r"failed after 2 attempts: HTTP 503"):
+            list(connector(simulator, max_attempts=2).pages(COUNTS, WEEK))
+    finally:
+        simulator.faults.fail_requests = 0
+
+
+def test_a_refused_token_is_not_retried(simulator):
+    with pytest.raises(SourceUnavailable, match="answered 401"):
+        list(HttpApiConnector(simulator.base_url, "wrong-token", backoff_s=5).pages(COUNTS, WEEK))
+
+
+def test_a_source_that_never_answers_times_out():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        accepted = []
+        threading.Thread(target=lambda: accepted.append(listener.accept()), daemon=True).start()
+        silent = HttpApiConnector(f"http://127.0.0.1:{listener.getsockname()[1]}", "t", timeout_s=0.3,
+                                  max_attempts=2, backoff_s=0.01)
+        with pytest.raises(SourceUnavailable, match="Timeout"):
+            list(silent.pages(COUNTS, WEEK))
+
+
+class ScriptedSession:
+    """Answers with the given bodies in turn, to show what the connector makes of a misbehaving API."""
+
+    def __init__(self, bodies):
+        self.bodies, self.headers = list(bodies), {}
+
+    def get(self, url, timeout):
+        body = self.bodies.pop(0)
+
+        class Response:
+            status_code = 200
+
+            def json(self):
+                return body
+
+        return Response()
+
+
+def page(data, total, next_page):
+    return {"data": data, "total": total, "next_page": next_page}
+
+
+@pytest.mark.parametrize(("bodies", "problem"), [
+    ([page([{}], 3, 1)], "does not advance"),
+    ([page([{}], 2, 2), page([{}], 3, None)], "total changed"),
+    ([page([{}], 3, None)], "1 records received but the source announced 3"),
+])
+def test_inconsistent_paging_is_refused_not_loaded(bodies, problem):
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession(bodies))
+    with pytest.raises(SourceUnavailable, match=problem):
+        list(scripted.pages(COUNTS, WEEK))
