@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 from egov import config
 
-BIN = Path(sys.executable).parent
-
 
 def run(tool: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / tool), *args], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
+    return subprocess.run([config.venv_tool(tool), *args], cwd=config.PROJECT_ROOT, capture_output=True, text=True,
                           check=False)
 
 

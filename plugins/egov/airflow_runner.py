@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +37,6 @@ class DagRunOutcome:
         return f"{self.dag_id}: {self.state} ({tasks}) in {self.elapsed_s:.1f}s"
 
 
-def airflow_bin() -> str:
-    beside_python = Path(sys.executable).with_name("airflow")
-    return str(beside_python) if beside_python.exists() else "airflow"
-
 
 def log_dir() -> Path:
     path = config.state_dir() / "logs" / "airflow-cli"
@@ -60,7 +55,7 @@ def run_airflow(argv: list[str], log_name: str, check: bool = True) -> tuple[Pat
     log_path = log_dir() / f"{log_name}.log"
     started = time.monotonic()
     with log_path.open("w") as log_file:
-        proc = subprocess.run([airflow_bin(), *argv], env=airflow_env(), stdout=log_file,
+        proc = subprocess.run([config.venv_tool("airflow"), *argv], env=airflow_env(), stdout=log_file,
                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
     if check and proc.returncode != 0:
         raise AirflowCommandError(

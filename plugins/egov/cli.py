@@ -80,9 +80,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_airflow(args: argparse.Namespace) -> int:
     from egov.airflow_env import airflow_env
-    from egov.airflow_runner import airflow_bin
-
-    os.execvpe(airflow_bin(), [airflow_bin(), *args.airflow_args], airflow_env())
+    airflow = config.venv_tool("airflow")
+    os.execvpe(airflow, [airflow, *args.airflow_args], airflow_env())
     return 0  # not reached
 
 
@@ -90,7 +89,8 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     from egov import dbt
 
     os.chdir(config.DBT_PROJECT_DIR)
-    os.execvpe(dbt.executable(), [dbt.executable(), *args.dbt_args], dbt.dbt_env(db.warehouse_target()))
+    dbt_bin = config.venv_tool("dbt")
+    os.execvpe(dbt_bin, [dbt_bin, *args.dbt_args], dbt.dbt_env(db.warehouse_target()))
     return 0  # not reached
 
 

@@ -9,6 +9,8 @@ points at an external server.
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -23,6 +25,24 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 WAREHOUSE_SCHEMAS = ("raw", "staging", "marts", "reporting", "published", "audit")
 
 EXTERNAL_URL_VAR = "EGOV_DATABASE_URL"
+
+
+def venv_tool(name: str) -> str:
+    """A command installed beside this Python (the project's venv), else whatever PATH finds."""
+    beside_python = Path(sys.executable).with_name(name)
+    return str(beside_python) if beside_python.exists() else name
+
+
+def free_port(first: int, tries: int = 200) -> int:
+    """The first port from ``first`` on that nothing listens on at 127.0.0.1."""
+    for port in range(first, first + tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free TCP port on 127.0.0.1 in {first}..{first + tries - 1}")
 
 
 def state_dir() -> Path:

@@ -176,7 +176,7 @@ class EmbeddedServer:
         self._prepare_permissions()
         if not (self.data_dir / "PG_VERSION").exists():
             self._init_cluster()
-        port = self.port if self.port and _port_free(self.port) else _free_port(FIRST_PORT)
+        port = config.free_port(self.port or FIRST_PORT)  # the port it had, unless taken meanwhile
         self._write_settings(port)
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
                   "-t", str(START_TIMEOUT_S), "start")
@@ -202,20 +202,6 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(start: int) -> int:
-    for port in range(start, start + 200):
-        if _port_free(port):
-            return port
-    raise DatabaseError(f"no free TCP port on 127.0.0.1 in {start}..{start + 199}")
 
 
 def _wait_ready(target: config.PgTarget, timeout_s: float = START_TIMEOUT_S) -> None:

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,14 +57,10 @@ def dbt_env(target: config.PgTarget) -> dict[str, str]:
     }
 
 
-def executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    return str(beside_python) if beside_python.exists() else "dbt"
-
 
 def run_dbt(args: list[str], target: config.PgTarget) -> DbtResult:
     """Run ``dbt <args>``, one dbt at a time per warehouse; raise :class:`DbtError` if it fails."""
-    cmd = [executable(), *args]
+    cmd = [config.venv_tool("dbt"), *args]
     with psycopg.connect(target.url(), autocommit=True) as lock_conn:
         # The transform and publication DAGs both build; two concurrent delete+insert runs of one
         # incremental model would duplicate its rows, so builds against one warehouse queue here.

@@ -7,9 +7,11 @@ extract, dbt, gate and publish modules, which know nothing of Airflow.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import date
 
 from egov import config, dbt, gate, publish
+from egov.airflow_env import WAREHOUSE_CONN_ID
 from egov.connectors import HttpApiConnector
 from egov.db import connect
 from egov.extract import LoadResult, RunContext, extract_source
@@ -19,7 +21,6 @@ from egov.sources import Source
 log = logging.getLogger(__name__)
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
-WAREHOUSE_CONN_ID = "egov_warehouse"
 
 
 class GateBlocked(RuntimeError):
@@ -105,8 +106,6 @@ def run_gate(context) -> str:
 
 
 def publish_period(validation_id: str, context) -> dict:
-    import uuid
-
     period = report_period(context)
     with connect(warehouse_target()) as conn:
         release = publish.publish(conn, period, uuid.UUID(validation_id), run_context(context))

@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -62,13 +61,6 @@ def healthy(state: SimulatorState) -> bool:
         return False
 
 
-def _free_port() -> int:
-    for port in range(FIRST_PORT, FIRST_PORT + 200):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError(f"no free port on 127.0.0.1 in {FIRST_PORT}..{FIRST_PORT + 199}")
-
 
 def _token(name: str) -> str:
     """The bearer token: from the environment, else generated once and kept in the state folder."""
@@ -81,7 +73,7 @@ def up(name: str = "onestop") -> SimulatorState:
     if state and healthy(state):
         return state
     _state_dir().mkdir(parents=True, exist_ok=True)
-    port, token = _free_port(), _token(name)
+    port, token = config.free_port(FIRST_PORT), _token(name)
     log_path = _state_dir() / f"{name}.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(

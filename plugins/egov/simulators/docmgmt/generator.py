@@ -15,8 +15,8 @@ from datetime import date, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from egov.simulators.onestop.generator import PUBLIC_HOLIDAYS
 from egov.simulators.onestop.units import Unit, load_units
+from egov.simulators.workdays import day_range, is_holiday, is_working_day, weekday
 
 DEFAULT_SEED = 2019
 LOCAL_TIME = timezone(timedelta(hours=7))
@@ -105,21 +105,8 @@ class DocMgmtDataset:
         return digest.hexdigest()
 
 
-def _day_range(first: date, last: date) -> np.ndarray:
-    return np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
 
 
-def _weekday(days: np.ndarray) -> np.ndarray:
-    """0 for Monday to 6 for Sunday."""
-    return (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-
-
-def _is_holiday(days: np.ndarray) -> np.ndarray:
-    return np.isin(days, np.concatenate([_day_range(first, last) for first, last in PUBLIC_HOLIDAYS]))
-
-
-def _is_working_day(days: np.ndarray) -> np.ndarray:
-    return (_weekday(days) < 5) & ~_is_holiday(days)
 
 
 def _local_timestamps(days: np.ndarray, seconds: np.ndarray) -> pd.Series:
@@ -135,8 +122,8 @@ def _draw(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarra
 
 def _working_moments(rng: np.random.Generator, first: date, last: date, size: int) -> pd.Series:
     """`size` sorted office-hours moments on working days between `first` and `last`."""
-    days = _day_range(first, last)
-    days = days[_is_working_day(days)]
+    days = day_range(first, last)
+    days = days[is_working_day(days)]
     picked = np.sort(days[rng.integers(0, len(days), size)])
     return _local_timestamps(picked, rng.integers(*ACCOUNT_WINDOW, size))
 
@@ -285,7 +272,7 @@ def _electronic_share(days: np.ndarray) -> np.ndarray:
 
 def _intensity(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
     """Relative number of documents sent per day."""
-    daily = np.where(_is_holiday(days), HOLIDAY_FACTOR, WEEKDAY_FACTOR[_weekday(days)])
+    daily = np.where(is_holiday(days), HOLIDAY_FACTOR, WEEKDAY_FACTOR[weekday(days)])
     month = days.astype("datetime64[M]").astype(np.int64) % 12
     years = (days - np.datetime64(HORIZON[0], "D")).astype(np.int64) / 365.25
     noise = rng.lognormal(0.0, DAILY_NOISE_SIGMA, len(days))
@@ -330,7 +317,7 @@ def _issuer_symbol(unit: Unit) -> str:
 
 
 def _build_documents(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataFrame:
-    days = _day_range(*HORIZON)
+    days = day_range(*HORIZON)
     electronic, paper = _daily_counts(rng, days)
     medium = np.concatenate([np.full(electronic.sum(), ELECTRONIC), np.full(paper.sum(), PAPER)])
     day = np.concatenate([np.repeat(days, electronic), np.repeat(days, paper)])

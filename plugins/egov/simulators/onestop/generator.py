@@ -13,6 +13,7 @@ import numpy as np
 
 from egov.simulators.onestop.catalog import REFERENCE_DATE, Procedure, load_catalogue, procedure_versions
 from egov.simulators.onestop.units import LEVELS, SYSTEM_LAUNCH_DATE, Unit, load_units
+from egov.simulators.workdays import day_range, is_holiday, weekday, working_days
 
 SERVICE_LEVELS = (2, 3, 4)
 # Code order equals alphabetical order, so sorting by code sorts the rows by name.
@@ -33,24 +34,6 @@ CALIBRATED_BY_LEVEL = {
     4: CALIBRATED_IN_PERSON[4] + CALIBRATED_ONLINE[4],
 }
 
-# Days off for state agencies (Labour Code 2012, art. 115); Tết and Hùng Kings' day follow the lunar calendar.
-PUBLIC_HOLIDAYS = (
-    (date(2018, 1, 1), date(2018, 1, 1)),
-    (date(2018, 2, 15), date(2018, 2, 20)),
-    (date(2018, 4, 25), date(2018, 4, 25)),
-    (date(2018, 4, 30), date(2018, 5, 1)),
-    (date(2018, 9, 2), date(2018, 9, 3)),  # 3 September makes up for the 2nd falling on a Sunday
-    (date(2019, 1, 1), date(2019, 1, 1)),
-    (date(2019, 2, 4), date(2019, 2, 8)),
-    (date(2019, 4, 15), date(2019, 4, 15)),
-    (date(2019, 4, 30), date(2019, 5, 1)),
-    (date(2019, 9, 2), date(2019, 9, 2)),
-    (date(2020, 1, 1), date(2020, 1, 1)),
-    (date(2020, 1, 23), date(2020, 1, 29)),
-    (date(2020, 4, 2), date(2020, 4, 2)),
-    (date(2020, 4, 30), date(2020, 5, 1)),
-    (date(2020, 9, 2), date(2020, 9, 2)),
-)
 # Monday..Sunday: one-stop desks open on Saturday mornings in some units; online submissions trickle in always.
 WEEKDAY_FACTOR = np.array([1.15, 1.05, 1.0, 1.0, 0.95, 0.08, 0.004])
 HOLIDAY_FACTOR = 0.004
@@ -85,27 +68,13 @@ CALENDAR_TAIL_DAYS = 400  # resolution dates of late dossiers can fall well afte
 CLOSE_TIME = "T23:30:00+07:00"
 
 
-def _day_range(first: date, last: date) -> np.ndarray:
-    return np.arange(np.datetime64(first, "D"), np.datetime64(last, "D") + 1)
 
 
-def _weekday(days: np.ndarray) -> np.ndarray:
-    """0 for Monday to 6 for Sunday."""
-    return (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
-
-
-def _is_holiday(days: np.ndarray) -> np.ndarray:
-    return np.isin(days, np.concatenate([_day_range(first, last) for first, last in PUBLIC_HOLIDAYS]))
-
-
-def _working_days(first: date, last: date) -> np.ndarray:
-    days = _day_range(first, last)
-    return days[(_weekday(days) < 5) & ~_is_holiday(days)]
 
 
 def _intensity(days: np.ndarray) -> np.ndarray:
     """Relative dossier inflow per day: weekday, holiday, month, growth and launch ramp."""
-    daily = np.where(_is_holiday(days), HOLIDAY_FACTOR, WEEKDAY_FACTOR[_weekday(days)])
+    daily = np.where(is_holiday(days), HOLIDAY_FACTOR, WEEKDAY_FACTOR[weekday(days)])
     month = days.astype("datetime64[M]").astype(np.int64) % 12
     since_launch = (days - np.datetime64(SYSTEM_LAUNCH_DATE, "D")).astype(np.int64)
     ramp = np.clip(LAUNCH_RAMP_START + (1 - LAUNCH_RAMP_START) * since_launch / LAUNCH_RAMP_DAYS, LAUNCH_RAMP_START, 1)
@@ -407,9 +376,9 @@ def build_dataset(seed: int = 2019, start: date = date(2018, 1, 1), end: date = 
     rng = np.random.default_rng(seed)
     units, procedures = load_units(), load_catalogue()
     demand = _Demand(rng, units, procedures)
-    scale = demand.calibrate_level_demand(_day_range(*CALIBRATED_QUARTER))
+    scale = demand.calibrate_level_demand(day_range(*CALIBRATED_QUARTER))
 
-    days = _day_range(start, end)
+    days = day_range(start, end)
     levels, onboarded = demand.levels(days), demand.onboarded(days)
     intensity = _intensity(days)
     mass = demand.pair_mass(levels, onboarded)
@@ -449,14 +418,14 @@ def build_dataset(seed: int = 2019, start: date = date(2018, 1, 1), end: date = 
     )
     channel = _assign_channels(rng, days[received], level, tier, calibrated)
 
-    working_days = _working_days(start, end + timedelta(days=CALENDAR_TAIL_DAYS))
-    received_position = np.searchsorted(working_days, days[received])
+    open_days = working_days(start, end + timedelta(days=CALENDAR_TAIL_DAYS))
+    received_position = np.searchsorted(open_days, days[received])
     deadline = demand.deadline[proc]
-    resolved_on = working_days[received_position + _processing_working_days(rng, deadline, tier)]
+    resolved_on = open_days[received_position + _processing_working_days(rng, deadline, tier)]
     resolved = (resolved_on - np.datetime64(start, "D")).astype(np.int64)
     if calibrated_in_horizon:
-        resolved = _pin_calibrated_resolutions(rng, received, resolved, start, working_days)
-    on_time = np.searchsorted(working_days, days[0] + resolved) - received_position <= deadline
+        resolved = _pin_calibrated_resolutions(rng, received, resolved, start, open_days)
+    on_time = np.searchsorted(open_days, days[0] + resolved) - received_position <= deadline
 
     labels = np.array([day.isoformat() for day in days.astype(date)], dtype=object)
     counts = _aggregate_counts(start, labels, units, procedures, received, resolved, unit, proc, channel, on_time)
