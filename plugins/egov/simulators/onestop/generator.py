@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from egov.simulators.api import TransportFaults
 from egov.simulators.onestop.catalog import REFERENCE_DATE, Procedure, load_catalogue, procedure_versions
 from egov.simulators.onestop.units import LEVELS, SYSTEM_LAUNCH_DATE, Unit, load_units
 from egov.simulators.workdays import day_range, is_holiday, weekday, working_days
@@ -180,17 +181,21 @@ class _Demand:
 
 
 @dataclass
-class Faults:
+class Faults(TransportFaults):
     """Source misbehaviour the API can be told to show, for tests of the pipeline's defences.
 
     negative_count_on: on these dates the first dossier-count record carries count -5 (well-formed, wrong).
     malformed_on: on these dates the dossier counts carry one extra record without a channel and with count "abc".
-    fail_requests: the next N authorised data requests answer HTTP 503.
+    withheld_on: these dates' dossier counts are not served yet (delivered late); removing a date delivers it.
+    restated_on: the first dossier-count record of each of these dates is served with this many more dossiers
+        (the source revised a past day).
+    Plus the transport faults of :class:`TransportFaults`.
     """
 
     negative_count_on: set[date] = field(default_factory=set)
     malformed_on: set[date] = field(default_factory=set)
-    fail_requests: int = 0
+    withheld_on: set[date] = field(default_factory=set)
+    restated_on: dict[date, int] = field(default_factory=dict)
 
 
 class _DatedTable:
