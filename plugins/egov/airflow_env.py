@@ -31,7 +31,9 @@ def airflow_home() -> Path:
 
 
 def connection_env() -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` for the warehouse and every running simulator."""
+    """``AIRFLOW_CONN_*`` for the warehouse and every simulated source."""
+    from egov.simulators.docmgmt import database as docmgmt_database
+
     warehouse = db.warehouse_target()
     env = {
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps({
@@ -39,11 +41,21 @@ def connection_env() -> dict[str, str]:
             "login": warehouse.user, "password": warehouse.password, "schema": warehouse.dbname,
         }),
     }
-    state = service.read_state("onestop")
-    if state is not None:
-        env["AIRFLOW_CONN_ONESTOP_API"] = json.dumps({
-            "conn_type": "http", "host": "127.0.0.1", "port": state.port, "schema": "http",
-            "password": state.token,
+    for name in service.HTTP_SIMULATORS:
+        state = service.read_state(name)
+        if state is not None:
+            env[f"AIRFLOW_CONN_{name.upper()}_API"] = json.dumps({
+                "conn_type": "http", "host": "127.0.0.1", "port": state.port, "schema": "http",
+                "password": state.token,
+            })
+    reader = docmgmt_database.reader_target(warehouse)
+    env["AIRFLOW_CONN_DOCMGMT_DB"] = json.dumps({
+        "conn_type": "postgres", "host": reader.host, "port": reader.port, "login": reader.user,
+        "password": reader.password, "schema": reader.dbname,
+    })
+    for key in ("mail", "registers"):
+        env[f"AIRFLOW_CONN_{key.upper()}_DROP"] = json.dumps({
+            "conn_type": "fs", "extra": {"path": str(service.landing_dir(key))},
         })
     return env
 

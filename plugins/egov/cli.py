@@ -61,17 +61,27 @@ def cmd_db(args: argparse.Namespace) -> int:
 def cmd_sim(args: argparse.Namespace) -> int:
     from egov.simulators import service
 
+    names = [args.name] if args.name else list(service.HTTP_SIMULATORS)
     if args.action == "up":
-        state = service.up(args.name)
-        _print(f"simulator {args.name} is up at {state.base_url} (pid {state.pid})")
+        if args.name:
+            state = service.up(args.name)
+            _print(f"simulator {args.name} is up at {state.base_url} (pid {state.pid})")
+        else:
+            for name, where in service.up_all().items():
+                _print(f"{name:10} {where}")
     elif args.action == "down":
-        _print(f"simulator {args.name} stopped" if service.down(args.name) else "it was not running")
+        for name in names:
+            _print(f"simulator {name} stopped" if service.down(name) else f"simulator {name} was not running")
     else:
-        state = service.read_state(args.name)
-        if state is None or not service.healthy(state):
-            _print(f"simulator {args.name} is not running")
-            return 3
-        _print(f"simulator {args.name} running at {state.base_url} (pid {state.pid})")
+        down = 0
+        for name in names:
+            state = service.read_state(name)
+            if state is None or not service.healthy(state):
+                _print(f"simulator {name} is not running")
+                down += 1
+            else:
+                _print(f"simulator {name} running at {state.base_url} (pid {state.pid})")
+        return 3 if down else 0
     return 0
 
 
@@ -137,9 +147,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     status = db.up()
     _print(f"      {status.mode} server at {config.redact(status.url)}")
     heading("agency simulators")
-    for name in ("onestop",):
-        state = service.up(name)
-        _print(f"      {name} at {state.base_url}")
+    for name, where in service.up_all().items():
+        _print(f"      {name:10} {where}")
     heading("Airflow metadata database")
     from egov.airflow_runner import migrate
 
@@ -231,9 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--airflow", action="store_true", help="with url: the Airflow metadata database")
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("sim", help="the agency simulators")
+    p = sub.add_parser("sim", help="the agency simulators: HTTP APIs, the document database and the file drops")
     p.add_argument("action", choices=["up", "down", "status"])
-    p.add_argument("--name", default="onestop", choices=["onestop"])
+    p.add_argument("--name", choices=["onestop", "ca", "portal"],
+                   help="one HTTP simulator only (default: every system)")
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("airflow", help="run the airflow CLI with the project's configuration",

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import Asset, AssetAny, CronDataIntervalTimetable, Param, dag, task
 
 from egov import pipeline
 from egov.sources import SOURCES, Entity, Source
@@ -35,14 +35,18 @@ SHARED_DAG_ARGS = {"start_date": START, "catchup": False, "default_args": DEFAUL
 
 
 def _fail_fast_on_bad_data(step, context):
-    """Run ``step``; data problems (failed dbt tests, a blocked gate) fail at once, since a retry
-    would meet the same data. Errors (a dropped connection, a restarting server) are retried."""
+    """Run ``step``; data problems (a source's schema change, failed dbt tests, a blocked gate) fail at once,
+    since a retry would meet the same data. Errors (a dropped connection, a restarting server, a file not yet
+    delivered) are retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from egov.connectors import SourceDataError
     from egov.dbt import DbtError
 
     try:
         return step(context)
+    except SourceDataError as refused:
+        raise AirflowFailException(str(refused)) from None
     except DbtError as failed:
         if failed.data_failure:
             raise AirflowFailException(str(failed)) from None
@@ -62,12 +66,15 @@ def extract_dag(source: Source):
         description=f"Extract {source.system} into raw, one day per run",
         doc_md=(
             f"### Extract `{source.system}`\n\n{source.description}\n\n"
-            "Each run loads its data interval (local days, Asia/Ho_Chi_Minh) into `raw`, replacing "
+            f"Interface: **{source.interface}** (connector `{source.connector}`, Airflow connection "
+            f"`{source.connection_id}`), schedule `{source.schedule}`.\n\n"
+            "Each run loads its data interval (local days, Asia/Ho_Chi_Minh), plus the "
+            f"{source.lookback_days} days before it to pick up late and revised data, into `raw`, replacing "
             "those days in one transaction, and records the batch in `audit.load_batches`. For a "
             "backfill, either `airflow backfill create` (one run per day) or trigger one run with "
             "`window_start` / `window_end` in its conf (end exclusive)."
         ),
-        schedule=CronDataIntervalTimetable("0 0 * * *", timezone=pipeline.LOCAL_TZ),
+        schedule=CronDataIntervalTimetable(source.schedule, timezone=pipeline.LOCAL_TZ),
         **SHARED_DAG_ARGS,
         max_active_runs=4,
         tags=["egov", "extract", source.interface, *source.tags],
@@ -82,10 +89,12 @@ def extract_dag(source: Source):
         for entity in source.entities:
             @task(task_id=f"extract_{entity.name}", outlets=[raw_asset(source, entity)])
             def extract_entity(entity: Entity = entity, **context) -> list[dict]:
+                results = _fail_fast_on_bad_data(
+                    lambda ctx: pipeline.extract(replace(source, entities=(entity,)), ctx), context)
                 return [
                     {"batch_id": str(r.batch_id), "rows": r.row_count, "rejected": r.rejected_count,
                      "replaced": r.replaced_rows, "window": [str(d) for d in r.window or ()]}
-                    for r in pipeline.extract(replace(source, entities=(entity,)), context)
+                    for r in results
                 ]
 
             extract_entity()
@@ -104,7 +113,7 @@ def transform_dag():
             "extract DAG updates a raw table, so the marts BI tools read stay current. Incremental "
             "facts rebuild only the days that were (re)loaded."
         ),
-        schedule=raw_assets,
+        schedule=AssetAny(*raw_assets),
         **SHARED_DAG_ARGS,
         max_active_runs=1,
         tags=["egov", "dbt", "transform"],

@@ -21,10 +21,13 @@ import psycopg
 from psycopg import sql
 
 from egov import sources
-from egov.connectors import HttpApiConnector, Page
+from egov.connectors import LOCAL_TZ, Connector, Page, SchemaDriftError, record_key
 from egov.warehouse import ensure_raw_table
 
 log = logging.getLogger(__name__)
+
+#: Where in a delivery a record came from (file and line or row); not part of what the record says.
+DELIVERY_FIELDS = frozenset({"_file", "_line", "_row"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ def _check_value(kind: str, value: object) -> str | None:
     if kind == sources.INT:
         is_int = isinstance(value, int) and not isinstance(value, bool)
         return None if is_int else f"is not an integer: {value!r}"
+    if kind == sources.BOOL:
+        return None if isinstance(value, bool) else f"is not true or false: {value!r}"
     if not isinstance(value, str):
         return f"is not a string: {value!r}"
     try:
@@ -69,6 +74,16 @@ def _check_value(kind: str, value: object) -> str | None:
     except ValueError:
         return f"is not a valid {kind}: {value!r}"
     return None
+
+
+def record_day(entity: sources.Entity, record: dict) -> date:
+    """The local day that dates a record: its date field, or its timestamp read in the province's time zone
+    (a timestamp without an offset is taken as local time)."""
+    value = record[entity.date_field]
+    if entity.fields[entity.date_field].rstrip("?") == sources.DATE:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value)
+    return moment.astimezone(LOCAL_TZ).date() if moment.tzinfo else moment.date()
 
 
 def rejection_reason(entity: sources.Entity, record: object, window: tuple[date, date] | None) -> str | None:
@@ -83,10 +98,26 @@ def rejection_reason(entity: sources.Entity, record: object, window: tuple[date,
     if problems:
         return "; ".join(problems)
     if window is not None and entity.date_field:
-        day = date.fromisoformat(record[entity.date_field])
+        day = record_day(entity, record)
         if not window[0] <= day < window[1]:
             return f"{entity.date_field} {day} is outside the requested window {window[0]}..{window[1]}"
     return None
+
+
+def check_schema(source: sources.Source, entity: sources.Entity, records: list) -> None:
+    """Refuse a load in which a required field is missing from every record: the source renamed or dropped it,
+    and quarantining every record one by one would hide that behind a pile of rejections."""
+    objects = [record for record in records if isinstance(record, dict)]
+    if not objects:
+        return
+    present = set().union(*(record.keys() for record in objects))
+    missing = [name for name in entity.required_fields if name not in present]
+    if missing:
+        raise SchemaDriftError(
+            f"{source.key}.{entity.name}: no record has {', '.join(map(repr, missing))}; the source renamed or "
+            f"dropped it. Fields received: {', '.join(sorted(present))}. Update the registry in egov.sources "
+            "and the staging model once the change is understood."
+        )
 
 
 def _canonical(record: object) -> str:
@@ -119,10 +150,22 @@ def load_batch(
     digest = hashlib.sha256()
     accepted: list[tuple[int, dict]] = []
     rejected: list[tuple[int, str, object]] = []
+    check_schema(source, entity, records)
+    first_with_key: dict[tuple, int] = {}
     for index, record in enumerate(records):
         digest.update(_canonical(record).encode())
         digest.update(b"\n")
         reason = rejection_reason(entity, record, window)
+        if reason is None:
+            key = record_key(entity, record)
+            if key in first_with_key:
+                earlier = records[first_with_key[key]]
+                same = {k: v for k, v in earlier.items() if k not in DELIVERY_FIELDS} == {
+                    k: v for k, v in record.items() if k not in DELIVERY_FIELDS}
+                reason = (f"{'repeats' if same else 'conflicts with'} record {first_with_key[key]} "
+                          f"(same {', '.join(entity.key)})")
+            else:
+                first_with_key[key] = index
         if reason is None:
             accepted.append((index, record))
         else:
@@ -161,7 +204,7 @@ def load_batch(
             .format(table)
         ) as copy:
             for index, record in accepted:
-                record_date = record[entity.date_field] if entity.date_field else None
+                record_date = record_day(entity, record) if entity.date_field else None
                 copy.write_row((batch_id, record_date, index, _canonical(record), loaded_at))
         if rejected:
             with conn.cursor().copy(
@@ -183,7 +226,7 @@ def load_batch(
 def extract_source(
     conn: psycopg.Connection,
     source: sources.Source,
-    connector: HttpApiConnector,
+    connector: Connector,
     window: tuple[date, date],
     run: RunContext = OUTSIDE_AIRFLOW,
 ) -> list[LoadResult]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from egov import config, dbt, gate, publish
 from egov.airflow_env import WAREHOUSE_CONN_ID
-from egov.connectors import HttpApiConnector
+from egov.connectors import Connector, Endpoint, connector_for
 from egov.db import connect
 from egov.extract import LoadResult, RunContext, extract_source
 from egov.periods import Period, parse_period, quarter_of
@@ -34,14 +34,16 @@ def warehouse_target(conn_id: str = WAREHOUSE_CONN_ID) -> config.PgTarget:
     return config.PgTarget(conn.host, conn.port or 5432, conn.login or "", conn.password or "", conn.schema)
 
 
-def http_connector(conn_id: str) -> HttpApiConnector:
+def source_connector(source: Source) -> Connector:
+    """The source's connector, configured from its Airflow connection."""
     from airflow.sdk import Connection
 
-    conn = Connection.get(conn_id)
-    if not conn.host or not conn.password:
-        raise ValueError(f"connection {conn_id!r} needs a host and the bearer token as its password")
-    port = f":{conn.port}" if conn.port else ""
-    return HttpApiConnector(base_url=f"{conn.schema or 'https'}://{conn.host}{port}", token=conn.password)
+    conn = Connection.get(source.connection_id)
+    endpoint = Endpoint(conn.host, conn.port, conn.login, conn.password, conn.schema, conn.extra_dejson or {})
+    try:
+        return connector_for(source.connector, endpoint)
+    except ValueError as exc:
+        raise ValueError(f"connection {source.connection_id!r}: {exc}") from None
 
 
 def run_context(context) -> RunContext:
@@ -53,8 +55,9 @@ def _local_date(moment) -> date:
     return moment.in_timezone(LOCAL_TZ).date()
 
 
-def extract_window(context) -> tuple[date, date]:
-    """The run's data interval as local days [start, end), or the explicit window in the run's conf."""
+def extract_window(context, lookback_days: int = 0) -> tuple[date, date]:
+    """The run's data interval as local days [start, end), widened by ``lookback_days`` before it so that
+    late and revised days are picked up; or exactly the explicit window in the run's conf."""
     params = context["params"]
     start, end = params.get("window_start"), params.get("window_end")
     if bool(start) != bool(end):
@@ -62,7 +65,8 @@ def extract_window(context) -> tuple[date, date]:
     if start:
         window = (date.fromisoformat(start), date.fromisoformat(end))
     else:
-        window = (_local_date(context["data_interval_start"]), _local_date(context["data_interval_end"]))
+        window = (_local_date(context["data_interval_start"]) - timedelta(days=lookback_days),
+                  _local_date(context["data_interval_end"]))
     if window[0] >= window[1]:
         raise ValueError(f"empty window {window[0]} .. {window[1]} (end is exclusive)")
     return window
@@ -81,12 +85,11 @@ def report_period(context) -> Period:
 
 
 def extract(source: Source, context) -> list[LoadResult]:
-    window = extract_window(context)
+    window = extract_window(context, source.lookback_days)
     target = warehouse_target()
     log.info("extracting %s for %s .. %s (end exclusive)", source.key, *window)
     with connect(target) as conn:
-        return extract_source(conn, source, http_connector(source.connection_id), window,
-                              run_context(context))
+        return extract_source(conn, source, source_connector(source), window, run_context(context))
 
 
 def build_models(context) -> dict:

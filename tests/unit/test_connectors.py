@@ -47,6 +47,16 @@ def test_a_source_that_stays_down_fails_clearly_after_its_attempts(simulator):
         simulator.faults.fail_requests = 0
 
 
+def test_a_page_delivered_twice_is_asked_for_again(simulator, dataset):
+    simulator.faults.repeat_page = 1
+    try:
+        pages = list(connector(simulator).pages(COUNTS, WEEK))
+    finally:
+        repeated, simulator.faults.repeat_page = simulator.faults.repeat_page, None
+    assert repeated is None, "the simulator must have served the repeated page"
+    assert [r for page in pages for r in page.records] == dataset.dossier_counts(WEEK[0], date(2019, 3, 10))
+
+
 def test_a_refused_token_is_not_retried(simulator):
     with pytest.raises(SourceUnavailable, match="answered 401"):
         list(HttpApiConnector(simulator.base_url, "wrong-token", backoff_s=5).pages(COUNTS, WEEK))
@@ -86,12 +96,18 @@ def page(data, total, next_page):
     return {"data": data, "total": total, "next_page": next_page}
 
 
+def record(number):
+    return {"date": "2019-03-04", "unit_code": f"u{number}"}
+
+
 @pytest.mark.parametrize(("bodies", "problem"), [
-    ([page([{}], 3, 1)], "does not advance"),
-    ([page([{}], 2, 2), page([{}], 3, None)], "total changed"),
-    ([page([{}], 3, None)], "1 records received but the source announced 3"),
+    ([page([record(1)], 3, 1)], "does not advance"),
+    ([page([record(1)], 2, 2), page([record(2)], 3, None)], "total changed"),
+    ([page([record(1)], 3, None)], "1 records received but the source announced 3"),
+    ([page([record(1)], 2, 2)] + [page([record(1)], 2, None)] * 2, "repeats 1 records already received"),
 ])
 def test_inconsistent_paging_is_refused_not_loaded(bodies, problem):
-    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession(bodies))
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession(bodies), max_attempts=2,
+                                backoff_s=0.01)
     with pytest.raises(SourceUnavailable, match=problem):
         list(scripted.pages(COUNTS, WEEK))

@@ -1,14 +1,19 @@
-"""Run the agency simulators as separate, long-lived processes on localhost.
+"""Bring up the six simulated agency systems, each behind the kind of interface the real one has.
 
-``egov sim up`` starts each simulator in its own session (so it outlives the
-command), records its pid, port and bearer token under ``<state>/sim`` and
-waits for ``/health``. A second ``up`` reuses a healthy process.
+The HTTP APIs (one-stop, CA, portal) run as separate, long-lived processes on
+localhost: ``up`` starts each in its own session (so it outlives the command),
+records its pid, port and bearer token under ``<state>/sim`` and waits for
+``/health``; a second ``up`` reuses a healthy process. The document-management
+system is provisioned as its own database on the project's PostgreSQL server,
+and the mail system and the department's registers drop their exports into
+landing folders (``<state>/landing``, or ``EGOV_LANDING_DIR``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import secrets
@@ -17,6 +22,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import requests
@@ -114,13 +120,50 @@ def down(name: str = "onestop") -> bool:
     return True
 
 
-def build_app(name: str, token: str, faults=None):
-    if name != "onestop":
-        raise ValueError(f"unknown simulator {name!r}")
-    from egov.simulators.onestop.app import create_app
-    from egov.simulators.onestop.generator import build_dataset
+HTTP_SIMULATORS = ("onestop", "ca", "portal")
+#: The simulated history every file drop covers.
+DROP_HISTORY = (date(2018, 1, 1), date(2019, 12, 31))
 
-    return create_app(build_dataset(), token, faults)
+
+def build_app(name: str, token: str, faults=None):
+    """The FastAPI app of HTTP simulator ``name`` over its default dataset."""
+    if name not in HTTP_SIMULATORS:
+        raise ValueError(f"unknown HTTP simulator {name!r}; known: {', '.join(HTTP_SIMULATORS)}")
+    app_module = importlib.import_module(f"egov.simulators.{name}.app")
+    generator = importlib.import_module(f"egov.simulators.{name}.generator")
+    return app_module.create_app(generator.build_dataset(), token, faults)
+
+
+def landing_dir(source_key: str) -> Path:
+    root = Path(os.environ.get("EGOV_LANDING_DIR") or config.state_dir() / "landing")
+    return root / source_key
+
+
+def drop_files(first: date = DROP_HISTORY[0], last: date = DROP_HISTORY[1]) -> dict[str, int]:
+    """Write the mail system's daily CSV exports and the registers' monthly workbooks; idempotent."""
+    from egov.simulators.mail import dropbox
+    from egov.simulators.mail import generator as mail
+    from egov.simulators.registers import generator as registers
+    from egov.simulators.registers import workbook
+
+    folders = {key: landing_dir(key) for key in ("mail", "registers")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    mail_files = dropbox.write_range(mail.build_dataset(), folders["mail"], first, last)
+    register_files = workbook.write_range(registers.build_dataset(), folders["registers"], first, last)
+    return {"mail": len(mail_files), "registers": len(register_files)}
+
+
+def up_all() -> dict[str, str]:
+    """Every simulated system, ready to be extracted: where each one is."""
+    from egov.simulators.docmgmt import database
+
+    where = {name: up(name).base_url for name in HTTP_SIMULATORS}
+    reader = database.provision().reader_target()
+    where["docmgmt"] = config.redact(reader.url())
+    drop_files()
+    where.update({key: str(landing_dir(key)) for key in ("mail", "registers")})
+    return where
 
 
 def serve(name: str, host: str = "127.0.0.1", port: int = FIRST_PORT) -> None:
@@ -134,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m egov.simulators.service")
     sub = parser.add_subparsers(dest="command", required=True)
     serve_parser = sub.add_parser("serve", help="serve one simulator in the foreground")
-    serve_parser.add_argument("name", choices=["onestop"])
+    serve_parser.add_argument("name", choices=HTTP_SIMULATORS)
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=FIRST_PORT)
     args = parser.parse_args(argv)

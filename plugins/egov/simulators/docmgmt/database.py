@@ -94,6 +94,11 @@ class DocMgmtDatabase:
         return config.PgTarget(self.host, self.port, READER_ROLE, self.reader_password, DATABASE_NAME)
 
 
+def reader_target(server: config.PgTarget) -> config.PgTarget:
+    """How the warehouse signs in to read the database on ``server`` (whether or not it is provisioned yet)."""
+    return config.PgTarget(server.host, server.port, READER_ROLE, _role_password(READER_ROLE), DATABASE_NAME)
+
+
 def _role_password(role: str) -> str:
     return config.persistent_secret(f"{role}_password", lambda: secrets.token_urlsafe(24))
 

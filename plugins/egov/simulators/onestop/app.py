@@ -40,7 +40,8 @@ def _dossier_count_page(
     """The total and one page of the records as the source sends them: the true rows unless a fault is on."""
     faulty_days = {*faults.negative_count_on, *faults.malformed_on, *faults.withheld_on, *faults.restated_on}
     if not any(date_from <= day <= date_to for day in faulty_days):
-        return dataset.dossier_count_total(date_from, date_to), dataset.dossier_counts(date_from, date_to, offset, limit)
+        total = dataset.dossier_count_total(date_from, date_to)
+        return total, dataset.dossier_counts(date_from, date_to, offset, limit)
     rows = [row for day in day_range(date_from, date_to).tolist() for row in _faulty_day_rows(dataset, faults, day)]
     return len(rows), rows[offset : offset + limit]
 
