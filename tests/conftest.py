@@ -37,7 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _started_server = not db.EmbeddedServer().is_running()
     db.up()
     # A simulator registration left by an interrupted session would point Airflow at a dead port.
-    (egov_config.state_dir() / "sim" / "onestop.json").unlink(missing_ok=True)
+    for stale in (egov_config.state_dir() / "sim").glob("*.json"):
+        stale.unlink()
     os.environ.update(airflow_env())
 
 
@@ -63,20 +64,21 @@ def dataset():
 
 
 class SimulatorThread:
-    """The one-stop simulator served by uvicorn in a thread, with faults the tests can switch on."""
+    """An HTTP simulator served by uvicorn in a thread, with faults the tests can switch on."""
 
-    def __init__(self, dataset, token: str = "test-token"):
+    def __init__(self, name: str, dataset, token: str = "test-token"):
+        import importlib
+
         import uvicorn
 
-        from egov.simulators.onestop.app import create_app
-        from egov.simulators.onestop.generator import Faults
-
-        self.token = token
-        self.faults = Faults()
+        app_module = importlib.import_module(f"egov.simulators.{name}.app")
+        generator = importlib.import_module(f"egov.simulators.{name}.generator")
+        self.name, self.token, self.dataset = name, token, dataset
+        self.faults = generator.Faults()
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        app = create_app(dataset, token, self.faults)
+        app = app_module.create_app(dataset, token, self.faults)
         server_config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(server_config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -90,29 +92,84 @@ class SimulatorThread:
         deadline = time.monotonic() + 30
         while not self.server.started:
             if time.monotonic() > deadline:
-                raise RuntimeError("test simulator did not start")
+                raise RuntimeError(f"test simulator {self.name} did not start")
             time.sleep(0.05)
         return self
+
+    def reset_faults(self) -> None:
+        self.faults.__init__()
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def simulator(dataset):
-    """A running simulator registered in the test state folder, so Airflow's connection points at it."""
+def _registered(sim: SimulatorThread):
+    """Serve ``sim`` registered in the test state folder, so Airflow's connection points at it."""
+    from egov.airflow_env import connection_env
     from egov.simulators import service
 
-    sim = SimulatorThread(dataset).start()
-    state_file = egov_config.state_dir() / "sim" / "onestop.json"
+    state_file = egov_config.state_dir() / "sim" / f"{sim.name}.json"
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"name": "onestop", "pid": os.getpid(), "port": sim.port,
-                                      "token": sim.token}))
-    assert service.healthy(service.read_state("onestop"))
-    from egov.airflow_env import connection_env
-
+    state_file.write_text(json.dumps({"name": sim.name, "pid": os.getpid(), "port": sim.port, "token": sim.token}))
+    assert service.healthy(service.read_state(sim.name))
     os.environ.update(connection_env())
-    yield sim
-    sim.stop()
-    state_file.unlink(missing_ok=True)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+        state_file.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def simulator(dataset):
+    """The one-stop simulator."""
+    yield from _registered(SimulatorThread("onestop", dataset).start())
+
+
+@pytest.fixture(scope="session")
+def ca_dataset():
+    from egov.simulators.ca.generator import build_dataset
+
+    return build_dataset()
+
+
+@pytest.fixture(scope="session")
+def ca_simulator(ca_dataset):
+    yield from _registered(SimulatorThread("ca", ca_dataset).start())
+
+
+@pytest.fixture(scope="session")
+def portal_dataset():
+    from egov.simulators.portal.generator import build_dataset
+
+    return build_dataset()
+
+
+@pytest.fixture(scope="session")
+def portal_simulator(portal_dataset):
+    yield from _registered(SimulatorThread("portal", portal_dataset).start())
+
+
+@pytest.fixture(scope="session")
+def docmgmt(database):
+    """The document-management system's database, provisioned on the test server."""
+    from egov.simulators.docmgmt import database as docmgmt_database
+
+    return docmgmt_database.provision(database)
+
+
+@pytest.fixture(scope="session")
+def landing():
+    """The test state's landing folders, filled with the mail and register exports of the simulated history."""
+    from egov.simulators import service
+
+    service.drop_files()
+    return {key: service.landing_dir(key) for key in ("mail", "registers")}
+
+
+@pytest.fixture(scope="session")
+def all_sources(simulator, ca_simulator, portal_simulator, docmgmt, landing):
+    """Every simulated system up, as `make run` has them."""
+    return {"onestop": simulator, "ca": ca_simulator, "portal": portal_simulator, "docmgmt": docmgmt,
+            "landing": landing}

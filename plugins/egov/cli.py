@@ -104,7 +104,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def _run_dag(dag_id: str, logical_date: str, conf: dict) -> None:
+def _run_dag(dag_id: str, logical_date: str, conf: dict) -> str:
     from egov.airflow_runner import run_dag
 
     outcome = run_dag(dag_id, logical_date, conf)
@@ -114,6 +114,21 @@ def _run_dag(dag_id: str, logical_date: str, conf: dict) -> None:
     if not outcome.succeeded:
         raise CommandError(f"{dag_id} ended {outcome.state}; airflow output {outcome.log_path}, "
                            f"task logs under {config.state_dir() / 'airflow' / 'logs'}")
+    return outcome.run_id
+
+
+def _batches_of_run(run_id: str) -> str:
+    """What a run loaded: one line per batch with its rows, quarantined records and id."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            "select raw_table, window_start, window_end, row_count, rejected_count, batch_id "
+            "from audit.load_batches where run_id = %s order by raw_table, window_start nulls first",
+            (run_id,)).fetchall()
+    lines = [f"      {'raw table':32} {'window':23} {'rows':>8} {'quarantined':>11}  batch"]
+    for table, start, end, count, rejected, batch_id in rows:
+        window = f"{start} .. {end}" if start else "snapshot"
+        lines.append(f"      {table:32} {window:23} {count:8d} {rejected:11d}  {batch_id}")
+    return "\n".join(lines)
 
 
 def _gate_failures(run_id: str) -> str:
@@ -153,10 +168,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     from egov.airflow_runner import migrate
 
     _print(f"      migrated in {migrate():.1f}s")
-    window = {"window_start": str(period.start), "window_end": str(period.end)}
-    for key in SOURCES:
-        heading(f"extract {key} {period.start} .. {period.last_day} (Airflow DAG egov_extract_{key})")
-        _run_dag(f"egov_extract_{key}", period.end.isoformat(), window)
+    for key, source in SOURCES.items():
+        # Stocks derived from a feed of changes (active certificates) need the feed from its beginning.
+        start = source.full_load_start(period.start)
+        heading(f"extract {key} ({source.interface}) {start} .. {period.last_day} (Airflow DAG egov_extract_{key})")
+        run_id = _run_dag(f"egov_extract_{key}", period.end.isoformat(),
+                          {"window_start": str(start), "window_end": str(period.end)})
+        _print(_batches_of_run(run_id))
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
     _run_dag("egov_publish_quarterly", period.end.isoformat(), {"period": period.label})

@@ -228,13 +228,13 @@ PORTAL = Source(
         Entity(
             "languages",
             "/api/v1/languages",
-            {"code": TEXT, "name": TEXT, "enabled_on": DATE},
+            {"code": TEXT, "name_vi": TEXT, "name_en": TEXT, "native_name": TEXT, "enabled_on": DATE},
             key=("code",),
         ),
         Entity(
             "sites",
             "/api/v1/sites",
-            {"site_code": TEXT, "name": TEXT, "url": TEXT, "is_main_portal": BOOL,
+            {"site_code": TEXT, "name": TEXT, "url": TEXT, "agency_code": OPTIONAL_TEXT, "is_main_portal": BOOL,
              "launched_on": DATE, "closed_on": OPTIONAL_DATE},
             key=("site_code",),
         ),
