@@ -250,7 +250,9 @@ class PostgresKeysetConnector:
         def attempt():
             try:
                 timeout_ms = int(self.statement_timeout_s * 1000)
-                conn = psycopg.connect(**self.conninfo, options=f"-c statement_timeout={timeout_ms}")
+                # Timestamps come out in the province's offset, as the product shows them.
+                conn = psycopg.connect(**self.conninfo,
+                                       options=f"-c statement_timeout={timeout_ms} -c TimeZone={LOCAL_TZ.key}")
             except psycopg.OperationalError as exc:
                 return None, f"OperationalError: {str(exc).strip()}"
             conn.read_only = True
@@ -381,8 +383,8 @@ def _days(window: tuple[date, date]) -> Iterator[date]:
 class CsvDropConnector:
     """A landing folder with one CSV export per day (UTF-8, possibly with a BOM), as an SFTP drop leaves it.
 
-    ``entity.path`` is the file-name pattern, formatted with ``day``. A row whose first column is empty
-    and whose name column says "Tổng cộng" is the export's control total: it is checked, not loaded.
+    ``entity.path`` is the file-name pattern, formatted with ``day``. The row that says "Tổng cộng" is the
+    export's control total: each numeric column must sum to it, and it is not loaded itself.
     """
 
     folder: Path
@@ -401,8 +403,7 @@ class CsvDropConnector:
         numeric = [name for name, kind in entity.fields.items() if kind.rstrip("?") == INT]
         records, total_row = [], None
         for line, row in enumerate(reader, start=2):
-            values = list(row.values())
-            if not (values[0] or "").strip() and self.TOTAL_LABEL in values:
+            if any((value or "").strip() == self.TOTAL_LABEL for value in row.values()):
                 total_row = row
                 continue
             record = {name: _typed(entity.fields.get(name, "text"), value or "") for name, value in row.items()}

@@ -250,7 +250,8 @@ PORTAL = Source(
     tags=("portal", "http"),
 )
 
-# Sheet -> its Vietnamese headers; the report month's last day is added to each register row by the connector.
+# The connector stamps every register row with the last day of its workbook's month: the rows' own dates
+# (issue, inspection, receipt) stay in the payload for the models, and the month dates and replaces them.
 REGISTER_MONTH_FIELD = "Tháng báo cáo"
 REGISTERS = Source(
     key="registers",
@@ -265,7 +266,50 @@ REGISTERS = Source(
     connection_id="registers_drop",
     schedule=MONTHLY,
     lookback_days=0,
-    entities=(),  # filled in below from the workbook's sheets
+    entities=(
+        Entity(
+            "publishing_licences",
+            "Giấy phép xuất bản",
+            {"Số giấy phép": TEXT, "Ngày cấp": DATE, "Tổ chức đề nghị cấp phép": TEXT, "Tên tài liệu": TEXT,
+             "Số lượng in (bản)": INT, REGISTER_MONTH_FIELD: DATE},
+            key=("Số giấy phép",),
+            date_field=REGISTER_MONTH_FIELD,
+        ),
+        Entity(
+            "game_point_certificates",
+            "GCN điểm trò chơi",
+            {"Số giấy chứng nhận": TEXT, "Ngày cấp": DATE, "Tên điểm cung cấp dịch vụ": TEXT,
+             "Chủ điểm cung cấp dịch vụ": TEXT, "Huyện, thị xã, thành phố": TEXT, REGISTER_MONTH_FIELD: DATE},
+            key=("Số giấy chứng nhận",),
+            date_field=REGISTER_MONTH_FIELD,
+        ),
+        Entity(
+            "inspections",
+            "Thanh tra kiểm tra",
+            {"Số quyết định": TEXT, "Ngày kiểm tra": DATE, "Nội dung thanh tra, kiểm tra": TEXT,
+             "Số tổ chức, cá nhân được kiểm tra": INT, "Số tổ chức, cá nhân có thiếu sót, vi phạm": INT,
+             "Hình thức xử lý": OPTIONAL_TEXT, REGISTER_MONTH_FIELD: DATE},
+            key=("Số quyết định",),
+            date_field=REGISTER_MONTH_FIELD,
+        ),
+        Entity(
+            "complaints",
+            "Đơn thư phản ánh",
+            {"Số đơn": TEXT, "Ngày tiếp nhận": DATE, "Người gửi": TEXT, "Nội dung phản ánh, kiến nghị": TEXT,
+             "Kết quả xử lý": OPTIONAL_TEXT, REGISTER_MONTH_FIELD: DATE},
+            key=("Số đơn",),
+            date_field=REGISTER_MONTH_FIELD,
+        ),
+        Entity(
+            "data_network_agencies",
+            "Mạng truyền số liệu",
+            {"Mã cơ quan": TEXT, "Tên cơ quan": TEXT, "Ngày kết nối": DATE, "Ngày ngừng kết nối": OPTIONAL_DATE,
+             REGISTER_MONTH_FIELD: DATE},
+            # The sheet is the whole register as of each month's end, so an agency appears once a month.
+            key=(REGISTER_MONTH_FIELD, "Mã cơ quan"),
+            date_field=REGISTER_MONTH_FIELD,
+        ),
+    ),
     tags=("registers", "file", "xlsx"),
 )
 
