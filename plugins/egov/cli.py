@@ -124,10 +124,10 @@ def _batches_of_run(run_id: str) -> str:
             "select raw_table, window_start, window_end, row_count, rejected_count, batch_id "
             "from audit.load_batches where run_id = %s order by raw_table, window_start nulls first",
             (run_id,)).fetchall()
-    lines = [f"      {'raw table':32} {'window':23} {'rows':>8} {'quarantined':>11}  batch"]
+    lines = [f"      {'raw table':40} {'window':23} {'rows':>8} {'quarantined':>11}  batch"]
     for table, start, end, count, rejected, batch_id in rows:
         window = f"{start} .. {end}" if start else "snapshot"
-        lines.append(f"      {table:32} {window:23} {count:8d} {rejected:11d}  {batch_id}")
+        lines.append(f"      {table:40} {window:23} {count:8d} {rejected:11d}  {batch_id}")
     return "\n".join(lines)
 
 

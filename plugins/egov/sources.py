@@ -207,6 +207,8 @@ CA = Source(
              "updated_at": TIMESTAMP},
             key=("serial", "updated_at"),
             date_field="updated_at",
+            # A cursor walks any range; one batch for the whole history keeps a full load one batch.
+            max_window=timedelta(days=20 * 366),
             needs_history=True,
         ),
     ),

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        payload ->> 'serial' as serial,
+        payload ->> 'serial' as certificate_serial,
         payload ->> 'holder_type' as holder_type,
         payload ->> 'holder_name' as holder_name,
         payload ->> 'agency_code' as agency_code,
