@@ -155,3 +155,42 @@ def sheet_rows(path: Path, sheet: str) -> list[dict]:
     header = rows[header_at]
     return [dict(zip(header, row, strict=False)) for row in rows[header_at + 1:]
             if any(cell not in (None, "") for cell in row)]
+
+
+def registers_figures(folder: Path, start: date, last_day: date) -> dict[str, int]:
+    months = []
+    month = start.replace(day=1)
+    while month <= last_day:
+        months.append(folder / f"SoTTTT_BaoCao_{month:%Y_%m}.xlsx")
+        month = (month + timedelta(days=32)).replace(day=1)
+
+    def rows(sheet: str) -> list[dict]:
+        return [row for path in months for row in sheet_rows(path, sheet)]
+
+    inspections = rows("Thanh tra kiểm tra")
+    network = sheet_rows(months[-1], "Mạng truyền số liệu")
+    moment = datetime.combine(last_day, datetime.min.time())
+    return {
+        "publishing_licenses_issued": len(rows("Giấy phép xuất bản")),
+        "game_point_certificates_issued": len(rows("GCN điểm trò chơi")),
+        "inspections_conducted": len(inspections),
+        "inspected_entities": sum(row["Số tổ chức, cá nhân được kiểm tra"] for row in inspections),
+        "inspected_entities_with_violations": sum(row["Số tổ chức, cá nhân có thiếu sót, vi phạm"]
+                                                  for row in inspections),
+        "complaints_received": len(rows("Đơn thư phản ánh")),
+        "data_network_agencies": sum(row["Ngày kết nối"] <= moment and (row["Ngày ngừng kết nối"] is None
+                                                                       or row["Ngày ngừng kết nối"] > moment)
+                                     for row in network),
+    }
+
+
+def all_figures(sources: dict, start: date, last_day: date) -> dict[str, object]:
+    """Every figure of the seed report, each from its own system."""
+    return {
+        **onestop_figures(sources["onestop"], start, last_day),
+        **docmgmt_figures(sources["docmgmt"], start, last_day),
+        **mail_figures(sources["landing"]["mail"], start, last_day),
+        **ca_figures(sources["ca"], last_day),
+        **portal_figures(sources["portal"], start, last_day),
+        **registers_figures(sources["landing"]["registers"], start, last_day),
+    }
