@@ -121,3 +121,37 @@ def test_a_load_that_fails_inside_the_database_leaves_the_previous_rows(source):
                                (source.raw_table(COUNTS),)).fetchone()[0]
     assert [c for _, c, _ in raw_rows(source)] == ["3"]
     assert batches == 1, "the failed batch leaves no audit row either"
+
+
+def test_a_second_record_with_the_same_key_is_quarantined_not_counted_twice(source):
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    records = [record("2019-01-01", 3), record("2019-01-01", 3), record("2019-01-01", 4),
+               record("2019-01-01", 1, unit="843")]
+    with db.connect() as conn:
+        result = load_batch(conn, source, COUNTS, window, [Page("GET twice", records)])
+        reasons = [r[0] for r in conn.execute(
+            "select reason from audit.rejected_records where batch_id = %s order by record_index",
+            (result.batch_id,)).fetchall()]
+    assert (result.row_count, result.rejected_count) == (2, 2)
+    assert reasons[0].startswith("repeats record 0") and reasons[1].startswith("conflicts with record 0")
+    assert [row[1] for row in raw_rows(source)] == ["3", "1"]
+
+
+def test_a_field_the_source_renamed_fails_the_load_by_name_and_loads_nothing(source):
+    from egov.connectors import SchemaDriftError
+
+    window = (date(2019, 1, 1), date(2019, 1, 2))
+    renamed = [{**{k: v for k, v in record("2019-01-01").items() if k != "count"}, "so_luong": 1}]
+    with db.connect() as conn, pytest.raises(SchemaDriftError, match=r"no record has 'count'.*so_luong"):
+        load_batch(conn, source, COUNTS, window, [Page("GET renamed", renamed)])
+    with db.connect() as conn:
+        assert not conn.execute("select 1 from audit.load_batches where request = 'GET renamed'").fetchall()
+
+
+def test_timestamps_date_a_record_by_its_local_day():
+    from egov.extract import record_day
+    from egov.sources import DOCMGMT
+
+    documents = DOCMGMT.entities[1]
+    assert record_day(documents, {"thoi_diem_gui": "2019-03-31T23:30:00+07:00"}) == date(2019, 3, 31)
+    assert record_day(documents, {"thoi_diem_gui": "2019-03-31T17:30:00+00:00"}) == date(2019, 4, 1)
