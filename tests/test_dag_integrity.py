@@ -68,4 +68,8 @@ def test_transform_is_scheduled_on_what_the_extracts_produce(dagbag):
     }
     condition = dagbag.dags["egov_transform"].timetable.asset_condition
     consumed = {asset.name for asset in condition.objects}
-    assert consumed == {name for name in produced if not name.endswith(("__units", "__procedures"))}
+    dated = {source.raw_table(entity) for source in SOURCES.values() for entity in source.entities if entity.windowed}
+    # Any dated table landing triggers a build (sources run on different schedules, so waiting for all of
+    # them would hold daily data back for the monthly registers); snapshots only ride along.
+    assert type(condition).__name__ == "AssetAny"
+    assert consumed == dated and dated <= produced

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -149,14 +149,17 @@ def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     assert gate.validate(Q1, db.warehouse_target())[0].success
 
 
-def test_a_scheduled_daily_run_extracts_exactly_its_local_day(published_q1):
+def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it(published_q1):
+    from egov.sources import ONESTOP
+
     outcome = run_dag("egov_extract_onestop", "2019-02-13")
     assert outcome.succeeded, outcome.summary()
     with db.connect() as conn:
         windows = conn.execute(
             "select distinct window_start, window_end from audit.load_batches where run_id = %s "
             "and window_start is not null", (outcome.run_id,)).fetchall()
-    assert windows == [(date(2019, 2, 12), date(2019, 2, 13))]
+    # The interval is the local day 2019-02-12; the lookback reloads the days before it for late data.
+    assert windows == [(date(2019, 2, 12) - timedelta(days=ONESTOP.lookback_days), date(2019, 2, 13))]
 
 
 def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
