@@ -7,13 +7,12 @@ from the simulator's HTTP API, or read from the seed report's figure table.
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import requests
+from source_readers import onestop_figures
 
 from egov import db
 from egov.airflow_runner import migrate, run_dag
@@ -23,51 +22,6 @@ pytestmark = pytest.mark.e2e
 
 Q1 = parse_period("2019Q1")
 SEED_FIGURES = Path(__file__).parents[1] / "data" / "q1_2019_report_figures.csv"
-
-
-def api_pages(simulator, path: str, **params) -> list[dict]:
-    rows, page = [], 1
-    while page:
-        body = requests.get(f"{simulator.base_url}{path}", params={**params, "page": page, "page_size": 10000},
-                            headers={"Authorization": f"Bearer {simulator.token}"}, timeout=30).json()
-        rows += body["data"]
-        page = body["next_page"]
-    return rows
-
-
-def independent_figures(simulator, period) -> dict[str, int]:
-    """The one-stop figures of ``period`` summed from the API by this test's own code."""
-    counts = api_pages(simulator, "/api/v1/dossier-counts", from_date=str(period.start),
-                       to_date=str(period.last_day))
-    versions = api_pages(simulator, "/api/v1/procedures")
-    units = api_pages(simulator, "/api/v1/units")
-
-    def level_on(code: str, day: str) -> int:
-        (level,) = [v["service_level"] for v in versions if v["code"] == code and v["valid_from"] <= day
-                    and (v["valid_to"] is None or day < v["valid_to"])]
-        return level
-
-    figures: Counter = Counter()
-    for row in counts:
-        if row["event"] == "received":
-            figures["onestop_dossiers_received"] += row["count"]
-            level = level_on(row["procedure_code"], row["date"])
-            channel = {"in_person": "direct", "online": "online"}.get(row["channel"])
-            if level in (3, 4) and channel:
-                figures[f"level{level}_dossiers_{channel}"] += row["count"]
-        else:
-            figures["onestop_dossiers_resolved"] += row["count"]
-    last_day = str(period.last_day)
-    in_force = [v for v in versions if v["valid_from"] <= last_day and (v["valid_to"] is None
-                                                                       or last_day < v["valid_to"])]
-    figures["onestop_procedures"] = len(in_force)
-    figures["online_services_level3"] = sum(v["service_level"] == 3 for v in in_force)
-    figures["online_services_level4"] = sum(v["service_level"] == 4 for v in in_force)
-    figures["online_services_level34"] = figures["online_services_level3"] + figures["online_services_level4"]
-    for level in ("province", "district", "commune"):
-        figures[f"onestop_units_{level}"] = sum(u["level"] == level and u["onboarded_on"] <= last_day
-                                                for u in units)
-    return dict(figures)
 
 
 def current_release(period) -> tuple | None:
@@ -108,7 +62,7 @@ def published_q1(airflow):
 
 
 def test_published_figures_equal_sums_taken_from_the_api(published_q1, simulator):
-    expected = independent_figures(simulator, Q1)
+    expected = onestop_figures(simulator, Q1.start, Q1.last_day)
     assert {k: int(v) for k, v in published_q1.items()} == expected
 
 

@@ -24,9 +24,9 @@ from functools import cache
 import numpy as np
 
 from egov.simulators.api import TransportFaults
-from egov.simulators.docmgmt.generator import _names as person_names
 from egov.simulators.onestop.units import Unit, load_units
-from egov.simulators.workdays import working_days
+from egov.simulators.people import person_names
+from egov.simulators.workdays import month_starts, working_days
 
 DEFAULT_SEED = 2019
 LOCAL_TIME = timezone(timedelta(hours=7))
@@ -269,14 +269,6 @@ def _holders_per_unit(rng: np.random.Generator, profile: HolderProfile, units: t
     return profile.per_unit_minimum + rng.multinomial(beyond_minimum, weight / weight.sum())
 
 
-def _month_starts(first: date, last: date) -> list[date]:
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
-
-
 def _holders(rng: np.random.Generator, holder_type: str, units: tuple[Unit, ...]) -> list[_Holder]:
     """Holders in office at the calibration instant (exactly the report's count), those who left before it and
     those who joined after it; the latter two in proportion to the adoption curve."""
@@ -297,7 +289,7 @@ def _holders(rng: np.random.Generator, holder_type: str, units: tuple[Unit, ...]
         end = _moment_between(rng, *after_calibration) if rng.random() < leaving_after else None
         holders.append(holder(units[unit_index], start, end))
     # Leavers before the calibration instant, a steady share of the holders in office at the time.
-    for month in _month_starts(HORIZON[0] + timedelta(days=MIN_TENURE_DAYS), CALIBRATION_DAY):
+    for month in month_starts(HORIZON[0] + timedelta(days=MIN_TENURE_DAYS), CALIBRATION_DAY):
         in_office_then = calibrated * _growth_mass(profile, HORIZON[0], month) / calibration_mass
         for _ in range(rng.poisson(profile.annual_churn / 12 * in_office_then)):
             end = _moment_between(rng, month, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1))

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from egov.simulators.onestop.units import Unit, load_units
-from egov.simulators.workdays import day_range, is_holiday, is_working_day, weekday
+from egov.simulators.people import draw, person_names
+from egov.simulators.workdays import day_range, is_holiday, is_working_day, month_starts, weekday
 
 DEFAULT_SEED = 2019
 LOCAL_TIME = timezone(timedelta(hours=7))
@@ -67,24 +68,6 @@ ELECTRONIC_SHARE_LIMIT, ELECTRONIC_SHARE_GAP, ELECTRONIC_SHARE_YEARS = 0.97, 0.1
 SENDING_WINDOWS = ((27_000, 41_400, 0.55), (48_600, 61_200, 0.42), (61_200, 79_200, 0.03))
 ACCOUNT_WINDOW = (27_000, 61_200)
 
-FAMILY_NAMES = (
-    ("Nguyễn", 30), ("Trần", 10), ("Lê", 9), ("Phạm", 6), ("Huỳnh", 6), ("Võ", 5), ("Phan", 4), ("Thạch", 4),
-    ("Trương", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 2), ("Ngô", 2), ("Dương", 2), ("Lâm", 2),
-    ("Kim", 2), ("Sơn", 2), ("Lý", 1.5), ("Danh", 1.5), ("Châu", 1), ("Đoàn", 1), ("Tăng", 1),
-)
-MIDDLE_NAMES = {
-    "male": ("Văn", "Minh", "Hoàng", "Quốc", "Thanh", "Hữu", "Công", "Đức", "Ngọc", "Tấn"),
-    "female": ("Thị", "Ngọc", "Thanh", "Thị Thu", "Thị Kim", "Thị Bích", "Thu", "Mỹ", "Kim", "Thị Ngọc"),
-}
-GIVEN_NAMES = {
-    "male": ("An", "Bình", "Cường", "Dũng", "Duy", "Hải", "Hiếu", "Hùng", "Huy", "Khoa", "Khánh", "Lâm", "Long",
-             "Luân", "Nam", "Nghĩa", "Nhân", "Phong", "Phúc", "Quang", "Sang", "Tài", "Tâm", "Thắng", "Thành",
-             "Thịnh", "Toàn", "Trí", "Trung", "Tuấn", "Vinh", "Vũ"),
-    "female": ("Anh", "Châu", "Diễm", "Dung", "Duyên", "Giang", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "Liên",
-               "Linh", "Loan", "Mai", "Ngân", "Nga", "Nhung", "Oanh", "Phương", "Quyên", "Thảo", "Thủy", "Trang",
-               "Trinh", "Tuyết", "Vân", "Yến"),
-}
-FEMALE_SHARE = 0.52
 
 
 @dataclass(frozen=True)
@@ -112,12 +95,6 @@ class DocMgmtDataset:
 def _local_timestamps(days: np.ndarray, seconds: np.ndarray) -> pd.Series:
     moments = days.astype("datetime64[s]") + seconds.astype("timedelta64[s]") - np.timedelta64(7, "h")
     return pd.Series(pd.to_datetime(moments).tz_localize("UTC").tz_convert(LOCAL_TIME))
-
-
-def _draw(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
-    """`size` indices drawn with replacement in proportion to `weights`."""
-    cumulative = np.cumsum(weights)
-    return np.searchsorted(cumulative, rng.random(size) * cumulative[-1], side="right")
 
 
 def _working_moments(rng: np.random.Generator, first: date, last: date, size: int) -> pd.Series:
@@ -148,23 +125,15 @@ def _active_accounts_per_unit(rng: np.random.Generator, units: tuple[Unit, ...])
     return counts
 
 
-def _month_starts(first: date, last: date) -> list[date]:
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months
-
-
 def _month_end(month: date) -> date:
     return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def _rollout_creations(rng: np.random.Generator, size: int, before: date) -> pd.Series:
     """Creation moments of accounts opened before `before`, weighted by the roll-out year."""
-    months = _month_starts(ACCOUNTS_FROM, before - timedelta(days=1))
+    months = month_starts(ACCOUNTS_FROM, before - timedelta(days=1))
     weights = np.array([ROLLOUT_YEAR_WEIGHT[m.year] / sum(x.year == m.year for x in months) for m in months])
-    month_index = np.sort(_draw(rng, weights, size))
+    month_index = np.sort(draw(rng, weights, size))
     parts = [
         _working_moments(rng, months[i], _month_end(months[i]), int(n))
         for i, n in enumerate(np.bincount(month_index, minlength=len(months)))
@@ -187,26 +156,26 @@ def _build_accounts(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.Dat
             frac=1.0, random_state=rng).to_numpy(),
     })]
     # Accounts already locked at the calibration date: opened during the roll-out, locked a few each month.
-    for month in _month_starts(date(2017, 3, 1), CALIBRATED_QUARTER[1]):
+    for month in month_starts(date(2017, 3, 1), CALIBRATED_QUARTER[1]):
         locked = int(rng.poisson(MONTHLY_DISABLED))
         disabled_at = _working_moments(rng, month, _month_end(month), locked)
         created_at = _rollout_creations(rng, locked, month)
         frames.append(pd.DataFrame({
-            "agency_code": unit_codes[_draw(rng, unit_weight, locked)],
+            "agency_code": unit_codes[draw(rng, unit_weight, locked)],
             "created_at": created_at.to_numpy(),
             "disabled_at": disabled_at.to_numpy(),
         }))
     # Newcomers after the calibration date.
-    joined = int(rng.poisson(MONTHLY_CREATED_AFTER_CALIBRATION * len(_month_starts(calibration_day, HORIZON[1]))))
+    joined = int(rng.poisson(MONTHLY_CREATED_AFTER_CALIBRATION * len(month_starts(calibration_day, HORIZON[1]))))
     frames.append(pd.DataFrame({
-        "agency_code": unit_codes[_draw(rng, unit_weight, joined)],
+        "agency_code": unit_codes[draw(rng, unit_weight, joined)],
         "created_at": _working_moments(rng, calibration_day, HORIZON[1], joined).to_numpy(),
     }))
     accounts = pd.concat(frames, ignore_index=True)
     accounts["disabled_at"] = accounts["disabled_at"].astype(accounts["created_at"].dtype)
 
     # Locks after the calibration date fall on accounts open at least a month before the lock.
-    for month in _month_starts(calibration_day, HORIZON[1]):
+    for month in month_starts(calibration_day, HORIZON[1]):
         disabled_at = _working_moments(rng, month, _month_end(month), int(rng.poisson(MONTHLY_DISABLED)))
         eligible = np.flatnonzero(
             accounts["disabled_at"].isna().to_numpy()
@@ -220,20 +189,6 @@ def _build_accounts(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.Dat
 def _ascii(text: str) -> str:
     folded = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
     return "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
-
-
-def _names(rng: np.random.Generator, size: int) -> list[tuple[str, str, str]]:
-    """(family, middle, given) names drawn from the province's common names, Kinh and Khmer."""
-    family_weights = np.array([weight for _, weight in FAMILY_NAMES])
-    families = _draw(rng, family_weights, size)
-    female = rng.random(size) < FEMALE_SHARE
-    names = []
-    for family, is_female in zip(families.tolist(), female.tolist(), strict=True):
-        gender = "female" if is_female else "male"
-        middle = MIDDLE_NAMES[gender][rng.integers(len(MIDDLE_NAMES[gender]))]
-        given = GIVEN_NAMES[gender][rng.integers(len(GIVEN_NAMES[gender]))]
-        names.append((FAMILY_NAMES[family][0], middle, given))
-    return names
 
 
 def _usernames(names: list[tuple[str, str, str]], agency_codes: np.ndarray) -> list[str]:
@@ -250,7 +205,7 @@ def _usernames(names: list[tuple[str, str, str]], agency_codes: np.ndarray) -> l
 
 def _build_users(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataFrame:
     accounts = _build_accounts(rng, units)
-    names = _names(rng, len(accounts))
+    names = person_names(rng, len(accounts))
     return pd.DataFrame({
         "user_id": np.arange(1, len(accounts) + 1, dtype=np.int64),
         "agency_code": accounts["agency_code"].astype(object),
@@ -306,7 +261,7 @@ def _sender_weights(rng: np.random.Generator, units: tuple[Unit, ...]) -> dict[i
 
 
 def _seconds_of_day(rng: np.random.Generator, size: int) -> np.ndarray:
-    window = _draw(rng, np.array([share for _, _, share in SENDING_WINDOWS]), size)
+    window = draw(rng, np.array([share for _, _, share in SENDING_WINDOWS]), size)
     starts = np.array([start for start, _, _ in SENDING_WINDOWS])[window]
     ends = np.array([end for _, end, _ in SENDING_WINDOWS])[window]
     return starts + np.floor(rng.random(size) * (ends - starts)).astype(np.int64)
@@ -324,8 +279,8 @@ def _build_documents(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.Da
     senders = _sender_weights(rng, units)
     sender = np.empty(len(medium), dtype=np.int64)
     for code, weights in senders.items():
-        sender[medium == code] = _draw(rng, weights, int((medium == code).sum()))
-    doc_type = _draw(rng, DOCUMENT_TYPE_SHARE, len(medium))
+        sender[medium == code] = draw(rng, weights, int((medium == code).sum()))
+    doc_type = draw(rng, DOCUMENT_TYPE_SHARE, len(medium))
     seconds = _seconds_of_day(rng, len(medium))
 
     order = np.lexsort((sender, seconds, day))

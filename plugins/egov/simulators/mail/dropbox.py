@@ -10,11 +10,10 @@ The fault helpers act on the delivered files, so a reader is tested on what it w
 
 import csv
 import io
-import os
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from egov.simulators.landing import write_atomically
 from egov.simulators.mail.generator import MailDataset
 
 HEADERS = ("Ngày", "Mã đơn vị", "Tên đơn vị", "Số tài khoản tạo mới", "Số tài khoản đóng", "Tổng số tài khoản")
@@ -55,18 +54,7 @@ def _render(headers: list[str] | tuple[str, ...], rows: list[dict[str, str]]) ->
 
 
 def _write_atomically(path: Path, content: bytes) -> Path:
-    """Write under a hidden temporary name in the same folder, then rename: readers see all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not tempfile.mkstemp: its files are private to the owner, and the renamed export must stay readable.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        with temporary.open("xb") as file:
-            file.write(content)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda temporary: temporary.write_bytes(content))
 
 
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:

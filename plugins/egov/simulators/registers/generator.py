@@ -17,8 +17,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from egov.simulators.docmgmt.generator import _names
 from egov.simulators.onestop.units import Unit, load_units
+from egov.simulators.people import person_names
 from egov.simulators.workdays import working_days
 
 DEFAULT_SEED = 2019
@@ -174,7 +174,7 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], size: int) -> list
 
 
 def _full_names(rng: np.random.Generator, size: int) -> list[str]:
-    return [" ".join(parts) for parts in _names(rng, size)]
+    return [" ".join(parts) for parts in person_names(rng, size)]
 
 
 def _district_name(unit: Unit) -> str:

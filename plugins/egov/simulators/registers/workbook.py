@@ -10,8 +10,6 @@ had happened by then. Workbooks appear whole: each is saved under a temporary na
 The fault helpers act on the delivered workbooks, so a reader is tested on what it would really find.
 """
 
-import os
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from egov.simulators.landing import write_atomically
 from egov.simulators.registers.generator import RegistersDataset
 
 DEPARTMENT = "SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH TRÀ VINH"
@@ -154,17 +153,7 @@ def _contents(workbook: Workbook) -> list[tuple[str, list[tuple]]]:
 
 
 def _save_atomically(workbook: Workbook, path: Path) -> Path:
-    """Save under a hidden temporary name in the same folder, then rename: readers see all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Not tempfile.mkstemp: its files are private to the owner, and the renamed workbook must stay readable.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    try:
-        workbook.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, workbook.save)
 
 
 def write_month(dataset: RegistersDataset, folder: Path, year: int, month: int) -> Path:
