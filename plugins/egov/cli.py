@@ -235,7 +235,8 @@ def _show_figures(period: Period, as_json: bool) -> int:
         _print(f"\n{len(figures) - mismatches} of {len(figures)} published figures equal the seed report")
         not_yet = sorted(set(reference) - {f["figure_id"] for f in figures})
         if not_yet:
-            _print(f"{len(not_yet)} figures of the seed report come from sources not extracted yet: "
+            _print(f"{len(not_yet)} figures of the seed report are not published yet (their sources are loaded "
+                   "into raw and staging; the marts that roll them up come next): "
                    + ", ".join(not_yet))
     return 0 if mismatches == 0 else 1
 
