@@ -1,6 +1,7 @@
 """``egov``: the project's command line.
 
     egov db up|down|status|url       the warehouse's PostgreSQL
+    egov db url --role bi|auditor    how a BI tool or an auditor signs in (--show-password to print it)
     egov sim up|down|status          the agency simulators
     egov airflow ARGS...             the airflow CLI with the project's configuration
     egov dbt ARGS...                 dbt with the warehouse's credentials
@@ -22,6 +23,7 @@ from decimal import Decimal
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
+from egov.warehouse import ACCESS_ROLES
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
 
@@ -49,6 +51,9 @@ def cmd_db(args: argparse.Namespace) -> int:
         _print(f"{status.mode} server {state}; url {status.url or '-'}"
                + (f"; pid {status.pid}; data {status.data_dir}" if status.pid else ""))
         return 0 if status.running else 3
+    elif args.action == "url" and args.role:
+        url = db.role_target(args.role).url()
+        _print(url if args.show_password else config.redact(url))
     elif args.action == "url":
         target = db.airflow_target() if args.airflow else db.warehouse_target()
         _print(target.url())
@@ -256,7 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db", help="the warehouse's PostgreSQL server")
     p.add_argument("action", choices=["up", "down", "status", "url"])
-    p.add_argument("--airflow", action="store_true", help="with url: the Airflow metadata database")
+    database = p.add_mutually_exclusive_group()
+    database.add_argument("--airflow", action="store_true", help="with url: the Airflow metadata database")
+    database.add_argument("--role", choices=list(ACCESS_ROLES),
+                          help="with url: the warehouse as the read-only role of BI tools or of auditors")
+    p.add_argument("--show-password", action="store_true", help="with url --role: the password instead of ***")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("sim", help="the agency simulators: HTTP APIs, the document database and the file drops")

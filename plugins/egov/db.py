@@ -278,7 +278,7 @@ def ensure_database(server: config.PgTarget, dbname: str) -> None:
 
 
 def bootstrap() -> None:
-    """Create the warehouse and Airflow databases and the warehouse schemas (idempotent)."""
+    """Create the warehouse and Airflow databases, the warehouse schemas and the consumer roles (idempotent)."""
     warehouse = warehouse_target()
     for dbname in (warehouse.dbname, config.airflow_db_name()):
         ensure_database(warehouse, dbname)
@@ -286,12 +286,23 @@ def bootstrap() -> None:
         for schema in config.WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         from egov.sources import SOURCES
-        from egov.warehouse import ensure_ddl, ensure_raw_table
+        from egov.warehouse import ensure_access_roles, ensure_ddl, ensure_raw_table
 
         ensure_ddl(conn)
         for source in SOURCES.values():
             for entity in source.entities:
                 ensure_raw_table(conn, source.raw_table(entity))
+        # Last, so that the grants cover every table made above.
+        ensure_access_roles(conn)
+
+
+def role_target(key: str) -> config.PgTarget:
+    """How the consumer role ``key`` (``bi`` or ``auditor``, see ``egov.warehouse.ACCESS_ROLES``) signs in."""
+    from egov.warehouse import ACCESS_ROLES
+
+    role = ACCESS_ROLES[key]
+    warehouse = warehouse_target()
+    return config.PgTarget(warehouse.host, warehouse.port, role.name, role.password(), warehouse.dbname)
 
 
 def connect(target: config.PgTarget | None = None, **kwargs) -> psycopg.Connection:

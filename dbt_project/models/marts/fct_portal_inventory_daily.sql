@@ -1,0 +1,37 @@
+-- Periodic snapshot of the portal: component sites live and languages published in, per day.
+
+with
+
+days as (
+    select snapshot_days.date_day
+    from {{ ref('int_snapshot_days') }} as snapshot_days
+    inner join {{ ref('int_source_coverage') }} as coverage
+        on coverage.source_key = 'portal' and snapshot_days.date_day <= coverage.last_loaded_day
+),
+
+sites as (
+    select * from {{ ref('stg_portal__sites') }}
+),
+
+languages as (
+    select * from {{ ref('stg_portal__languages') }}
+),
+
+final as (
+    select
+        days.date_day,
+        (
+            select count(*) from sites
+            where
+                not sites.is_main_portal
+                and sites.launched_on <= days.date_day
+                and (sites.closed_on > days.date_day or sites.closed_on is null)
+        )::int as component_sites_live,
+        (
+            select count(*) from languages
+            where languages.enabled_on <= days.date_day
+        )::int as languages_enabled
+    from days
+)
+
+select * from final
