@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PERIOD ?= 2019Q1
+# The simulated history make run loads, so that any quarter or year of it can be printed afterwards.
+LOAD_FROM ?= 2018-01-01
+LOAD_TO ?= 2019-12-31
 
 .PHONY: help install run test unit e2e lint format airflow docs db-up db-down clean lock
 
@@ -26,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/egov run --period $(PERIOD)
+	$(BIN)/egov run --period $(PERIOD) --load-from $(LOAD_FROM) --load-to $(LOAD_TO)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

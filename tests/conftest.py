@@ -173,3 +173,19 @@ def all_sources(simulator, ca_simulator, portal_simulator, docmgmt, landing):
     """Every simulated system up, as `make run` has them."""
     return {"onestop": simulator, "ca": ca_simulator, "portal": portal_simulator, "docmgmt": docmgmt,
             "landing": landing}
+
+
+@pytest.fixture(scope="session")
+def loaded_q1(all_sources):
+    """Q1/2019 of every system loaded through the real extract DAGs, as `make run` loads it."""
+    from egov.airflow_runner import migrate, run_dag
+    from egov.periods import parse_period
+    from egov.sources import SOURCES
+
+    migrate()
+    q1 = parse_period("2019Q1")
+    for key, source in SOURCES.items():
+        outcome = run_dag(f"egov_extract_{key}", q1.end.isoformat(),
+                          {"window_start": str(source.full_load_start(q1.start)), "window_end": str(q1.end)})
+        assert outcome.succeeded, outcome.summary()
+    return all_sources

@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 
 from egov import config, db
@@ -173,16 +174,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     from egov.airflow_runner import migrate
 
     _print(f"      migrated in {migrate():.1f}s")
+    load_from = min(args.load_from or period.start, period.start)
+    load_end = max(args.load_to + timedelta(days=1) if args.load_to else period.end, period.end)
     for key, source in SOURCES.items():
         # Stocks derived from a feed of changes (active certificates) need the feed from its beginning.
-        start = source.full_load_start(period.start)
-        heading(f"extract {key} ({source.interface}) {start} .. {period.last_day} (Airflow DAG egov_extract_{key})")
-        run_id = _run_dag(f"egov_extract_{key}", period.end.isoformat(),
-                          {"window_start": str(start), "window_end": str(period.end)})
+        start = source.full_load_start(load_from)
+        heading(f"extract {key} ({source.interface}) {start} .. {load_end - timedelta(days=1)} "
+                f"(Airflow DAG egov_extract_{key})")
+        run_id = _run_dag(f"egov_extract_{key}", load_end.isoformat(),
+                          {"window_start": str(start), "window_end": str(load_end)})
         _print(_batches_of_run(run_id))
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
-    _run_dag("egov_publish_quarterly", period.end.isoformat(), {"period": period.label})
+    _run_dag("egov_publish_quarterly", load_end.isoformat(), {"period": period.label})
     _print(f"pipeline finished in {time.monotonic() - started:.0f}s\n")
     return _show_figures(period, as_json=False)
 
@@ -203,51 +207,86 @@ def _format(value: Decimal) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
 
 
-def _show_figures(period: Period, as_json: bool) -> int:
-    from egov.publish import published_figures
+def _matches(stated: str, value: Decimal | None) -> bool:
+    """Whether ``value`` is what the report states: a number, or a bound such as ">0.90"."""
+    if value is None:
+        return False
+    if stated.startswith(">"):
+        return value > Decimal(stated[1:])
+    return value == Decimal(stated)
 
-    with db.connect() as conn:
-        figures = published_figures(conn, period)
-    if as_json:
-        release_keys = ("version", "release_id", "published_at", "validation_id")
-        document = {
-            "period": period.label,
-            "release": {key: figures[0][key] for key in release_keys} if figures else None,
-            "figures": {f["figure_id"]: {"value": _json_number(f["value"]), "unit": f["unit"]} for f in figures},
-        }
-        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
-        _print()
-        return 0 if figures else 1
-    if not figures:
-        _print(f"nothing published for {period.label}")
-        return 1
-    first = figures[0]
-    _print(f"Published figures {period.label}, version {first['version']} "
-           f"(release {first['release_id']}, {first['published_at']})")
-    reference = _reference_values() if period.label == "2019Q1" else {}
-    header = f"{'figure_id':<34} {'published':>12} {'seed report':>12}  match"
+
+def _print_figure_table(figures: list[dict], reference: dict[str, str], value_heading: str) -> int:
+    """The figures beside the seed report's, with a verdict per row; the number of mismatches."""
+    header = f"{'figure_id':<44} {value_heading:>12} {'seed report':>12}  match"
     _print(header)
     _print("-" * len(header))
     mismatches = 0
     for figure in figures:
-        expected = reference.get(figure["figure_id"])
-        same = expected is not None and Decimal(expected) == figure["value"]
-        mismatches += expected is not None and not same
-        mark = "" if expected is None else ("yes" if same else "NO")
-        _print(f"{figure['figure_id']:<34} {_format(figure['value']):>12} "
-               f"{(_format(Decimal(expected)) if expected else '-'):>12}  {mark}")
+        stated = reference.get(figure["figure_id"])
+        same = stated is not None and _matches(stated, figure["value"])
+        mismatches += stated is not None and not same
+        mark = "" if stated is None else ("yes" if same else "NO")
+        shown = _format(figure["value"]) if figure["value"] is not None else "unknown"
+        stated_shown = "-" if stated is None else stated if stated.startswith(">") else _format(Decimal(stated))
+        _print(f"{figure['figure_id']:<44} {shown:>12} {stated_shown:>12}  {mark}")
     if reference:
-        _print(f"\n{len(figures) - mismatches} of {len(figures)} published figures equal the seed report")
-        not_yet = sorted(set(reference) - {f["figure_id"] for f in figures})
-        if not_yet:
-            _print(f"{len(not_yet)} figures of the seed report are not published yet (their sources are loaded "
-                   "into raw and staging; the marts that roll them up come next): "
-                   + ", ".join(not_yet))
+        _print(f"\n{len(figures) - mismatches} of {len(figures)} figures equal the seed report")
+        missing = sorted(set(reference) - {f["figure_id"] for f in figures})
+        if missing:
+            _print(f"{len(missing)} figures of the seed report are missing: " + ", ".join(missing))
+            mismatches += len(missing)
+    return mismatches
+
+
+def _current_figures(period: Period) -> list[dict]:
+    """The figures as the warehouse knows them now (reporting.rpt_report_figures), published or not."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
+            "order by display_order", (period.label,)).fetchall()
+    return [{"figure_id": figure_id, "value": value, "unit": unit} for figure_id, value, unit in rows]
+
+
+def _show_figures(period: Period, as_json: bool, current: bool = False) -> int:
+    from egov.publish import published_figures
+
+    if current:
+        figures = _current_figures(period)
+    else:
+        with db.connect() as conn:
+            figures = published_figures(conn, period)
+    if as_json:
+        release_keys = ("version", "release_id", "published_at", "validation_id")
+        document = {
+            "period": period.label,
+            "release": {key: figures[0][key] for key in release_keys} if figures and not current else None,
+            "figures": {f["figure_id"]: {"value": _json_number(f["value"]) if f["value"] is not None else None,
+                                         "unit": f["unit"]} for f in figures},
+        }
+        json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+        _print()
+        return 0 if figures else 1
+    if not figures and not current:
+        _print(f"nothing published for {period.label}; the warehouse's figures follow")
+        return _show_figures(period, as_json, current=True)
+    if not figures:
+        _print(f"no figures in the warehouse for {period.label}: load its sources first (egov run --period ...)")
+        return 1
+    if current:
+        _print(f"Figures {period.label} as the warehouse knows them now (not a release); "
+               "'unknown': a stock whose source has not been loaded through the period's end")
+    else:
+        first = figures[0]
+        _print(f"Published figures {period.label}, version {first['version']} "
+               f"(release {first['release_id']}, {first['published_at']})")
+    reference = _reference_values() if period.label == "2019Q1" else {}
+    mismatches = _print_figure_table(figures, reference, "warehouse" if current else "published")
     return 0 if mismatches == 0 else 1
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    return _show_figures(parse_period(args.period), args.json)
+    return _show_figures(parse_period(args.period), args.json, args.current)
 
 
 # ---------------------------------------------------------------- main
@@ -283,13 +322,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_dbt)
 
-    p = sub.add_parser("run", help="extract, build, validate and publish one quarter through Airflow")
-    p.add_argument("--period", default="2019Q1")
+    p = sub.add_parser("run", help="extract, build, validate and publish one period through Airflow")
+    p.add_argument("--period", default="2019Q1", help="the quarter or year to publish")
+    p.add_argument("--load-from", type=date.fromisoformat,
+                   help="also load the sources from this day (default: the period's first day)")
+    p.add_argument("--load-to", type=date.fromisoformat,
+                   help="also load the sources up to this day, inclusive (default: the period's last day)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("figures", help="the published figures of a period")
+    p = sub.add_parser("figures", help="the figures of a quarter (2019Q3) or a year (2019): published, or --current")
     p.add_argument("--period", required=True)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--current", action="store_true",
+                   help="the warehouse's figures as they are now, whether or not a release carries them")
     p.set_defaults(func=cmd_figures)
     return parser
 

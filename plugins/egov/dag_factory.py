@@ -144,8 +144,8 @@ def publish_dag():
         **SHARED_DAG_ARGS,
         max_active_runs=1,
         tags=["egov", "publish", "great_expectations"],
-        params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}Q[1-4]$",
-                                description="Quarter to publish instead of the data interval")},
+        params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}(Q[1-4])?$",
+                                description="Quarter (2019Q1) or year (2019) to publish instead of the data interval")},
     )
     def publish_quarterly():
         # Sources deliver late and revise recent days: publish a quarter only after a grace period.

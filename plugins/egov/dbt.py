@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -39,6 +39,8 @@ class DbtResult:
     invocation_id: str
     elapsed_s: float
     statuses: dict[str, int]
+    #: Each node's status by its unique id (model.egov.dim_date, test.egov.assert_..., ...).
+    nodes: dict[str, str] = field(default_factory=dict)
 
 
 def target_dir() -> Path:
@@ -94,7 +96,8 @@ def _read_run_results() -> DbtResult:
     statuses: dict[str, int] = {}
     for node in data.get("results", []):
         statuses[node["status"]] = statuses.get(node["status"], 0) + 1
-    return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses)
+    nodes = {node["unique_id"]: node["status"] for node in data.get("results", [])}
+    return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses, nodes)
 
 
 def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False) -> DbtResult:

@@ -1,0 +1,181 @@
+"""The star schema over a whole year: rollup semantics, consistency tests that can fail, boundaries, access.
+
+All of 2019 is loaded from the six systems, then `dbt build` runs the models with their contracts,
+unit tests and the consistency tests. Expected values are read from the systems themselves
+(``source_readers``), never from the models.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+import pytest
+from source_readers import all_figures
+
+from egov import db, dbt
+from egov.connectors import connector_for
+from egov.extract import extract_source
+from egov.periods import parse_period
+from egov.sources import SOURCES
+
+pytestmark = pytest.mark.e2e
+
+YEAR = parse_period("2019")
+CONSISTENCY_TESTS = (
+    "assert_flows_of_the_quarters_add_up_to_the_year",
+    "assert_year_end_stock_equals_q4_end_stock",
+    "assert_ratios_equal_their_recomputed_parts",
+    "assert_mail_accounts_reconcile",
+    "assert_as_was_and_as_is_agree_over_the_province",
+)
+
+
+def figures(period: str) -> dict[str, Decimal]:
+    with db.connect() as conn:
+        return dict(conn.execute("select figure_id, figure_value from reporting.rpt_report_figures "
+                                 "where period = %s", (period,)).fetchall())
+
+
+def one(sql: str, params=()):
+    with db.connect() as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def built_2019(loaded_q1):
+    """All of 2019 from every system (the loader called directly, as the DAG tasks call it), then dbt build."""
+    from test_sources import endpoint
+
+    with db.connect() as conn:
+        for source in SOURCES.values():
+            window = (source.full_load_start(YEAR.start), YEAR.end)
+            for entity in source.entities:
+                only = replace(source, entities=(entity,))
+                extract_source(conn, only, connector_for(source.connector, endpoint(source)), window)
+    result = dbt.build(db.warehouse_target())
+    return loaded_q1, result
+
+
+def test_dbt_build_passes_with_every_consistency_test_run(built_2019):
+    _, result = built_2019
+    ran = {name: status for name, status in result.nodes.items() if name.split(".")[-1] in CONSISTENCY_TESTS}
+    assert len(ran) == len(CONSISTENCY_TESTS), ran
+    assert set(ran.values()) == {"pass"}, ran
+    assert any(name.startswith("unit_test.") for name in result.nodes), "the unit tests ran too"
+
+
+def test_the_year_and_a_quarter_equal_what_the_systems_say(built_2019):
+    sources, _ = built_2019
+    for label in ("2019", "2019Q3"):
+        period = parse_period(label)
+        expected = all_figures(sources, period.start, period.last_day)
+        actual = figures(label)
+        assert set(actual) == set(expected), label
+        for figure_id, value in expected.items():
+            assert actual[figure_id] == round(Decimal(value), 6), (label, figure_id)
+
+
+def test_stocks_are_not_summed_and_flows_are(built_2019):
+    users = {label: figures(label)["docmgmt_users"] for label in ("2019Q1", "2019Q2", "2019Q3", "2019Q4", "2019")}
+    received = {label: figures(label)["onestop_dossiers_received"]
+                for label in ("2019Q1", "2019Q2", "2019Q3", "2019Q4", "2019")}
+    assert users["2019"] == users["2019Q4"] != sum(users[q] for q in ("2019Q1", "2019Q2", "2019Q3", "2019Q4"))
+    assert received["2019"] == sum(received[q] for q in ("2019Q1", "2019Q2", "2019Q3", "2019Q4"))
+
+
+@pytest.mark.parametrize(("corruption", "test_name"), [  # the first table the corruption names is rebuilt after
+    ("update reporting.rpt_indicator_period set indicator_value = indicator_value + 1 "
+     "where period_label = '2019Q2' and indicator_code = 'mail_accounts_created'",
+     "assert_flows_of_the_quarters_add_up_to_the_year"),
+    ("update reporting.rpt_indicator_period set indicator_value = indicator_value + 1 "
+     "where period_label = '2019' and indicator_code = 'docmgmt_users'",
+     "assert_year_end_stock_equals_q4_end_stock"),
+    ("update reporting.rpt_indicator_period set indicator_value = 0.5 "
+     "where period_label = '2019Q3' and indicator_code = 'onestop_on_time_rate'",
+     "assert_ratios_equal_their_recomputed_parts"),
+    ("update marts.fct_mail_accounts_daily set accounts_total = accounts_total + 1 "
+     "where date_day = '2019-06-30' and agency_code = (select min(agency_code) from marts.fct_mail_accounts_daily)",
+     "assert_mail_accounts_reconcile"),
+    ("update reporting.rpt_indicator_admin_unit_period set indicator_value = indicator_value - 1 "
+     "where boundary = 'as_is' and admin_level = 'province' and period_label = '2019' "
+     "and indicator_code = 'onestop_dossiers_received'",
+     "assert_as_was_and_as_is_agree_over_the_province"),
+])
+def test_each_consistency_test_fails_on_a_wrong_rollup(built_2019, corruption, test_name):
+    with db.connect() as conn:
+        conn.execute(corruption)
+    try:
+        with pytest.raises(dbt.DbtError) as failed:
+            dbt.run_dbt(["test", "--select", test_name], db.warehouse_target())
+    finally:
+        corrupted = corruption.split()[1].split(".")[1]
+        dbt.run_dbt(["run", "--full-refresh", "--select", corrupted], db.warehouse_target())
+    assert failed.value.data_failure and "FAIL" in str(failed.value) and test_name in str(failed.value)
+
+
+def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
+    def value(boundary: str, code: str) -> Decimal:
+        return one("select indicator_value from reporting.rpt_indicator_admin_unit_period where period_label = '2019'"
+                   " and indicator_code = 'onestop_dossiers_received' and boundary = %s and admin_unit_code = %s",
+                   (boundary, code))
+
+    province = figures("2019")["onestop_dossiers_received"]
+    assert value("as_was", "84") == value("as_is", "86") == province
+    # Phường 2 and Phường 6 were merged into Phường 3 on 1 January 2025.
+    assert value("as_is", "29242") == value("as_was", "29242") + value("as_was", "29245") + value("as_was", "29251")
+    assert one("select count(*) from reporting.rpt_indicator_admin_unit_period where boundary = 'as_is' "
+               "and admin_level = 'district'") == 0
+    assert one("select admin_unit_name from reporting.rpt_indicator_admin_unit_period where boundary = 'as_is' "
+               "and admin_level = 'province' limit 1") == "Tỉnh Vĩnh Long"
+
+
+def test_the_bi_role_reads_what_dbt_built_but_not_raw(built_2019):
+    with psycopg.connect(db.role_target("bi").url()) as conn:
+        assert conn.execute("select count(*) from reporting.rpt_report_figures").fetchone()[0] > 0
+        assert conn.execute("select count(*) from marts.fct_documents_daily").fetchone()[0] > 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from raw.onestop__units limit 1")
+
+
+def test_any_quarter_or_year_prints_from_the_command_line(built_2019):
+    for label in ("2019Q3", "2019"):
+        out = subprocess.run([sys.executable, "-m", "egov.cli", "figures", "--period", label, "--current", "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        document = json.loads(out)
+        assert len(document["figures"]) == 39
+        assert document["figures"]["onestop_dossiers_received"]["value"] == int(
+            figures(label)["onestop_dossiers_received"])
+    assert date(2019, 12, 31) == YEAR.last_day
+
+
+def test_every_model_and_column_is_described_and_the_descriptions_reach_postgresql(built_2019):
+    from egov.dbt import target_dir
+
+    manifest = json.loads((target_dir() / "manifest.json").read_text())
+    models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+    assert all(node["description"].strip() for node in models), [n["name"] for n in models if not n["description"]]
+    with db.connect() as conn:
+        for node in models:
+            columns = [row[0] for row in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                (node["schema"], node["alias"])).fetchall()]
+            assert columns, node["name"]
+            undocumented = [c for c in columns if not node["columns"].get(c, {}).get("description", "").strip()]
+            assert not undocumented, (node["name"], undocumented)
+        published_models = [f"{node['schema']}.{node['alias']}" for node in manifest["nodes"].values()
+                            if node["resource_type"] in ("model", "seed") and node["schema"] in ("marts", "reporting")]
+        uncommented = conn.execute("""
+            select c.table_schema || '.' || c.table_name || '.' || c.column_name
+            from information_schema.columns as c
+            join pg_class as t on t.relname = c.table_name
+            join pg_namespace as n on n.oid = t.relnamespace and n.nspname = c.table_schema
+            where c.table_schema || '.' || c.table_name = any(%s)
+              and col_description(t.oid, c.ordinal_position) is null
+        """, (published_models,)).fetchall()
+    assert not uncommented, uncommented[:10]
