@@ -33,7 +33,7 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
 test: $(STAMP)  ## lint runs inside pytest (tests/test_lint.py)
 	$(BIN)/python -m pytest

@@ -24,5 +24,5 @@ def test_ruff_selects_the_airflow_rules():
 
 def test_sqlfluff_on_models_and_macros():
     result = run("sqlfluff", "lint", "--disable-progress-bar",
-                 "dbt_project/models", "dbt_project/macros")
+                 "dbt_project/models", "dbt_project/macros", "dbt_project/tests")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
