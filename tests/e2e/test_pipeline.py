@@ -86,16 +86,17 @@ def test_the_quarter_batch_accounts_for_every_raw_row(published_q1):
 def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     from egov import dbt, gate
 
-    q2 = parse_period("2019Q2")
-    extract = run_dag("egov_extract_onestop", "2019-04-04", {"window_start": "2019-04-01",
-                                                             "window_end": "2019-04-04"})
+    # A quarter no other test loads, so only its first three days are there.
+    partial = parse_period("2018Q3")
+    extract = run_dag("egov_extract_onestop", "2018-07-04", {"window_start": "2018-07-01",
+                                                             "window_end": "2018-07-04"})
     assert extract.succeeded, extract.summary()
     dbt.build(db.warehouse_target())
-    outcome, _ = gate.validate(q2, db.warehouse_target())
+    outcome, _ = gate.validate(partial, db.warehouse_target())
     assert not outcome.success
-    coverage = [f for f in outcome.blocking if f.description.startswith("every unit × day of 2019Q2")]
+    coverage = [f for f in outcome.blocking if f.description.startswith("every unit × day of 2018Q3")]
     assert coverage, outcome.explain()
-    # Only the slice being published is judged: Q2's gaps say nothing about Q1, which still passes.
+    # Only the slice being published is judged: 2018Q3's gaps say nothing about 2019Q1, which still passes.
     assert gate.validate(Q1, db.warehouse_target())[0].success
 
 

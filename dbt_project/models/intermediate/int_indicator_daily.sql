@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['indicator_code', 'date_day']}]) }}
+
 -- Every indicator of dim_indicator that is a flow or a stock, as one stream of daily values per
 -- agency (agency_code is null for system-wide indicators: portal, registers, the catalogue).
 -- Ratios are not here: they are recomputed from their numerator and denominator per period.

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['date_day']}, {'columns': ['agency_code', 'date_day']}]) }}
+
 -- Periodic snapshot: active digital-signature certificates per agency and holder type at the end of
 -- each day, from each certificate's latest known version (a later revocation is reflected here once
 -- it is loaded, on the days it applies to).

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['date_day']}]) }}
+
 -- Periodic snapshot: agencies connected to the dedicated data network at the end of each day, read
 -- from the register of the day's month (each month's sheet is the whole register as of its end).
 

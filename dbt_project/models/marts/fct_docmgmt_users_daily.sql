@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['date_day']}, {'columns': ['agency_code', 'date_day']}]) }}
+
 -- Periodic snapshot: accounts in use per agency at the end of each day (created, not yet locked).
 
 with

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['date_day'], 'unique': true}]) }}
+
 -- Periodic snapshot of the portal: component sites live and languages published in, per day.
 
 with

@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['entry_date']}]) }}
+
 -- One row per entry of the department's registers: licences, e-game point certificates,
 -- inspections and complaints, dated by the entry's own date (issue, inspection, receipt).
 

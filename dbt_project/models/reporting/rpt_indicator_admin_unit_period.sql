@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['period_label', 'indicator_code', 'boundary', 'admin_unit_code'], 'unique': true}]) }}
+
 -- Every indicator per quarter and year and administrative unit, on two sets of boundaries:
 -- "as_was", the units of the period (a 2019 figure rolls up to its 2019 district and to Trà Vinh),
 -- and "as_is", today's units (its commune's successor, and Vĩnh Long). Indicators without an agency

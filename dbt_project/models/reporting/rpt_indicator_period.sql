@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['period_label', 'indicator_code'], 'unique': true}]) }}
+
 -- Every indicator for every quarter and year, province-wide, with the semantics of its measure kind:
 -- flows summed over the period, stocks at the period's last day, ratios recomputed from their
 -- summed numerator and denominator (never averaged).

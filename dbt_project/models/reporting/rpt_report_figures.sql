@@ -1,3 +1,5 @@
+{{ config(indexes=[{'columns': ['period', 'figure_id'], 'unique': true}]) }}
+
 -- The seed report's figures for every quarter and year the warehouse holds, one row per period
 -- and figure, in the report's order. Each figure is the province-wide value of the indicator with
 -- the same code, so flows are summed, stocks taken at the period's end and ratios recomputed.
