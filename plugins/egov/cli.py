@@ -348,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, AirflowCommandError, db.DatabaseError, ValueError) as exc:
         print(f"egov: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`egov figures ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
