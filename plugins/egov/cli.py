@@ -186,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print(_batches_of_run(run_id))
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
-    _run_dag("egov_publish_quarterly", load_end.isoformat(), {"period": period.label})
+    _run_dag("egov_publish_quarterly", load_end.isoformat(), {"period": period.label, "reason": args.reason})
     _print(f"pipeline finished in {time.monotonic() - started:.0f}s\n")
     return _show_figures(period, as_json=False)
 
@@ -285,6 +285,36 @@ def _show_figures(period: Period, as_json: bool, current: bool = False) -> int:
     return 0 if mismatches == 0 else 1
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """dbt build, the gate and publication in this process: for a republication by hand."""
+    from egov import dbt, gate, publish
+
+    period = parse_period(args.period)
+    target = db.warehouse_target()
+    built = dbt.build(target)
+    _print(f"dbt build {built.invocation_id}: {built.statuses}")
+    with db.connect() as conn:
+        outcome = gate.run_gate(conn, period, target)
+        if not outcome.success:
+            raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
+        try:
+            release = publish.publish(conn, period, outcome.validation_id, reason=args.reason)
+        except publish.PublicationError as refused:
+            raise CommandError(str(refused)) from None
+        if not release.created:
+            _print(f"{period.label}: figures unchanged since version {release.version}; nothing new published")
+            return 0
+        _print(f"published {period.label} version {release.version} (release {release.release_id})")
+        for change in publish.release_diff(conn, period, release.version):
+            _print(f"  {change['figure_id']:<44} {_format_or_none(change['previous_value']):>12} -> "
+                   f"{_format_or_none(change['value']):>12}")
+    return 0
+
+
+def _format_or_none(value: Decimal | None) -> str:
+    return "-" if value is None else _format(value)
+
+
 def cmd_figures(args: argparse.Namespace) -> int:
     return _show_figures(parse_period(args.period), args.json, args.current)
 
@@ -328,7 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also load the sources from this day (default: the period's first day)")
     p.add_argument("--load-to", type=date.fromisoformat,
                    help="also load the sources up to this day, inclusive (default: the period's last day)")
+    p.add_argument("--reason", default="egov run: figures rebuilt from the sources as loaded now",
+                   help="recorded with a new version if the figures differ from the last release")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("publish", help="build, validate and publish a period now, without Airflow")
+    p.add_argument("--period", required=True, help="quarter (2019Q1) or year (2019)")
+    p.add_argument("--reason", help="why: required when the figures differ from the last release")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("figures", help="the figures of a quarter (2019Q3) or a year (2019): published, or --current")
     p.add_argument("--period", required=True)

@@ -42,10 +42,11 @@ def _fail_fast_on_bad_data(step, context):
 
     from egov.connectors import SourceDataError
     from egov.dbt import DbtError
+    from egov.publish import PublicationError
 
     try:
         return step(context)
-    except SourceDataError as refused:
+    except (SourceDataError, PublicationError) as refused:
         raise AirflowFailException(str(refused)) from None
     except DbtError as failed:
         if failed.data_failure:
@@ -144,8 +145,12 @@ def publish_dag():
         **SHARED_DAG_ARGS,
         max_active_runs=1,
         tags=["egov", "publish", "great_expectations"],
-        params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}(Q[1-4])?$",
-                                description="Quarter (2019Q1) or year (2019) to publish instead of the data interval")},
+        params={
+            "period": Param(None, type=["null", "string"], pattern=r"^\d{4}(Q[1-4])?$",
+                            description="Quarter (2019Q1) or year (2019) to publish instead of the data interval"),
+            "reason": Param(None, type=["null", "string"],
+                            description="Why a new version is published when the figures changed since the last one"),
+        },
     )
     def publish_quarterly():
         # Sources deliver late and revise recent days: publish a quarter only after a grace period.
@@ -162,7 +167,7 @@ def publish_dag():
 
         @task
         def publish(validation_id: str, **context) -> dict:
-            return pipeline.publish_period(validation_id, context)
+            return _fail_fast_on_bad_data(lambda ctx: pipeline.publish_period(validation_id, ctx), context)
 
         built = dbt_build()
         validation_id = quality_gate()

@@ -111,6 +111,7 @@ def run_gate(context) -> str:
 def publish_period(validation_id: str, context) -> dict:
     period = report_period(context)
     with connect(warehouse_target()) as conn:
-        release = publish.publish(conn, period, uuid.UUID(validation_id), run_context(context))
+        release = publish.publish(conn, period, uuid.UUID(validation_id), run_context(context),
+                                  reason=context["params"].get("reason"))
     return {"period": release.period, "version": release.version, "release_id": str(release.release_id),
             "created": release.created}

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class PublicationError(RuntimeError):
-    """The release cannot be made (no validated slice, nothing to publish…)."""
+    """The release cannot be made (no validated slice, nothing to publish, no reason for a new version…)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             log.info("figures of %s unchanged since version %d; no new release", period.label, latest[1])
             return Release(latest[0], period.label, latest[1], digest, latest[3], created=False)
         version = latest[1] + 1 if latest else 1
+        if latest and not (reason or "").strip():
+            raise PublicationError(
+                f"the figures of {period.label} differ from version {latest[1]}: a new version needs a reason "
+                "(egov publish --reason, or `reason` in the publish DAG's conf)"
+            )
         release_id = uuid.uuid4()
         (published_at,) = conn.execute(
             """
@@ -84,7 +89,7 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             returning published_at
             """,
             (release_id, period.label, version, digest, len(figures), validation_id,
-             reason or ("first publication" if version == 1 else "source data changed"),
+             reason or "first publication",
              run.dag_id, run.run_id),
         ).fetchone()
         with conn.cursor().copy(
@@ -92,6 +97,19 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         ) as copy:
             for figure_id, value, unit in figures:
                 copy.write_row((release_id, period.label, version, figure_id, value, unit))
+        if latest:
+            conn.execute(
+                """
+                insert into published.release_diffs (release_id, period, version, figure_id, previous_value, value)
+                select %(release)s, %(period)s, %(version)s, coalesce(new.figure_id, old.figure_id), old.value,
+                       new.value
+                from (select figure_id, value from published.report_figures where release_id = %(release)s) as new
+                full join (select figure_id, value from published.report_figures where release_id = %(previous)s)
+                    as old using (figure_id)
+                where new.value is distinct from old.value
+                """,
+                {"release": release_id, "period": period.label, "version": version, "previous": latest[0]},
+            )
     log.info("published %s version %d (%d figures, %s)", period.label, version, len(figures), digest[:12])
     return Release(release_id, period.label, version, digest, published_at, created=True)
 
@@ -111,3 +129,11 @@ def published_figures(conn: psycopg.Connection, period: Period) -> list[dict]:
          "published_at": r[5].isoformat(), "validation_id": str(r[6])}
         for r in rows
     ]
+
+
+def release_diff(conn: psycopg.Connection, period: Period, version: int) -> list[dict]:
+    """What ``version`` of ``period`` changed against the version before it."""
+    rows = conn.execute(
+        "select figure_id, previous_value, value from published.release_diffs where period = %s and version = %s "
+        "order by figure_id", (period.label, version)).fetchall()
+    return [{"figure_id": r[0], "previous_value": r[1], "value": r[2]} for r in rows]

@@ -108,6 +108,19 @@ create table if not exists published.report_figures (
 comment on table published.report_figures is
     'Figures of a release, keyed by figure_id of the seed report''s figure table.';
 
+create table if not exists published.release_diffs (
+    release_id      uuid    not null references published.releases (release_id),
+    period          text    not null,
+    version         integer not null,
+    figure_id       text    not null,
+    previous_value  numeric,
+    value           numeric,
+    primary key (release_id, figure_id)
+);
+comment on table published.release_diffs is
+    'What a release changed against the previous version of its period: one row per figure whose value '
+    'differs (previous_value null: a new figure; value null: a figure no longer reported).';
+
 create or replace function published.forbid_change() returns trigger language plpgsql as $$
 begin
     raise exception 'published.% is append-only: releases cannot be updated or deleted', tg_table_name
@@ -120,9 +133,25 @@ from published.report_figures f
 join published.releases r using (release_id)
 where r.version = (select max(version) from published.releases x where x.period = r.period);
 comment on view published.current_figures is 'The latest published version of every period.';
+
+create or replace view published.figures_published_and_current as
+select
+    f.period,
+    f.figure_id,
+    f.version,
+    f.value as published_value,
+    now_known.figure_value as current_value,
+    f.value is distinct from now_known.figure_value as changed_since_publication
+from published.current_figures f
+left join lateral (
+    select figure_value from reporting.rpt_report_figures r
+    where r.period = f.period and r.figure_id = f.figure_id
+) as now_known on true;
+comment on view published.figures_published_and_current is
+    'Each figure as published (latest version) beside the value the warehouse holds now.';
 """
 
-IMMUTABLE_TABLES = ("releases", "report_figures")
+IMMUTABLE_TABLES = ("releases", "report_figures", "release_diffs")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:

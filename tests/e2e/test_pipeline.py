@@ -47,7 +47,8 @@ def fact_rows(day: date) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def published_q1(loaded_q1):
-    publish = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
+    # The reason only matters on a test database an earlier run left with other figures.
+    publish = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label, "reason": "test run"})
     assert publish.succeeded, publish.summary()
     return published(Q1)
 
@@ -200,3 +201,55 @@ def test_figures_command_reads_the_release_back_keyed_by_figure_id(published_q1)
     assert document["release"]["version"] >= 1
     assert {k: v["value"] for k, v in document["figures"].items()} == {
         k: int(v) if v == v.to_integral_value() else float(v) for k, v in published_q1.items()}
+
+
+def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_diff(published_q1, loaded_q1):
+    import subprocess
+    import sys
+
+    from egov import dbt, gate, publish
+    from egov.connectors import Endpoint, connector_for
+    from egov.extract import extract_source
+    from egov.sources import PORTAL
+
+    portal = loaded_q1["portal"]
+    day, window = date(2019, 2, 14), (date(2019, 2, 14), date(2019, 2, 15))
+    endpoint = Endpoint("127.0.0.1", portal.port, password=portal.token, schema="http")
+
+    def reload_day() -> None:
+        with db.connect() as conn:
+            extract_source(conn, PORTAL, connector_for(PORTAL.connector, endpoint), window)
+
+    before_id, before_version, _ = current_release(Q1)
+    with db.connect() as conn:
+        first = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
+                             (before_id,)).fetchall()
+    portal.faults.restated_on[day] = 3
+    try:
+        reload_day()
+    finally:
+        portal.reset_faults()
+    dbt.build(db.warehouse_target())
+    with db.connect() as conn:
+        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+        assert outcome.success, outcome.explain()
+        with pytest.raises(publish.PublicationError, match="needs a reason"):
+            publish.publish(conn, Q1, outcome.validation_id)
+        release = publish.publish(conn, Q1, outcome.validation_id, reason="Portal CMS restated 14/02/2019")
+        diff = publish.release_diff(conn, Q1, release.version)
+        stored = conn.execute("select reason from published.releases where release_id = %s",
+                              (release.release_id,)).fetchone()[0]
+        unchanged = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
+                                 (before_id,)).fetchall()
+    assert release.created and release.version == before_version + 1
+    assert stored == "Portal CMS restated 14/02/2019"
+    assert diff and all(change["figure_id"].startswith("portal_") for change in diff)
+    assert sum(change["value"] - change["previous_value"] for change in diff) == 3
+    assert sorted(unchanged) == sorted(first), "the earlier version is never touched"
+
+    # The source withdraws its restatement: the command line republishes, with its reason, as the next version.
+    reload_day()
+    out = subprocess.run([sys.executable, "-m", "egov.cli", "publish", "--period", Q1.label, "--reason",
+                          "restatement of 14/02/2019 withdrawn"], capture_output=True, text=True, check=True).stdout
+    assert f"published 2019Q1 version {before_version + 2}" in out
+    assert published(Q1) == dict(first)
