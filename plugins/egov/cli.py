@@ -269,7 +269,8 @@ def _show_figures(period: Period, as_json: bool, current: bool = False) -> int:
         return 0 if figures else 1
     if not figures and not current:
         _print(f"nothing published for {period.label}; the warehouse's figures follow")
-        return _show_figures(period, as_json, current=True)
+        _show_figures(period, as_json, current=True)
+        return 1  # so that a script asking "is it published?" is not told yes
     if not figures:
         _print(f"no figures in the warehouse for {period.label}: load its sources first (egov run --period ...)")
         return 1

@@ -37,6 +37,8 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 #: File deliveries: the original a revision replaces is version 1; "name_v2.csv" is version 2.
 REVISION_SUFFIX = re.compile(r"_v(\d+)$")
+#: A connector's note that a record could not be read as the source's layout says (kept, then quarantined).
+MALFORMED_FIELD = "_malformed"
 #: What file managers and SFTP clients call a second copy of a file: "name (1).csv".
 COPY_SUFFIX = re.compile(r" \(\d+\)$")
 
@@ -138,7 +140,8 @@ class HttpApiConnector:
         if response.status_code in RETRYABLE_STATUS:
             return None, f"HTTP {response.status_code}"
         if response.status_code != 200:
-            raise SourceUnavailable(f"GET {url} answered {response.status_code}: {response.text[:300]}")
+            # Asking again cannot help: wrong credentials, a moved endpoint or a refused parameter.
+            raise SourceDataError(f"GET {url} answered {response.status_code}: {response.text[:300]}")
         try:
             return response.json(), ""
         except ValueError as exc:  # a truncated or garbled body
@@ -206,8 +209,10 @@ class CursorApiConnector(HttpApiConnector):
             body = self._get_page(entity, entity.path, params, seen)
             yield Page(f"GET {entity.path}?{urlencode(params)}", body["data"])
             next_cursor = body.get("next_cursor")
-            if not body.get("has_more") or not next_cursor:
+            if not body.get("has_more"):
                 return
+            if not next_cursor:
+                raise SourceUnavailable(f"{entity.path}: the source says there is more but sent no cursor")
             if next_cursor == cursor:
                 raise SourceUnavailable(f"{entity.path}: the cursor does not advance ({cursor!r})")
             cursor = next_cursor
@@ -397,24 +402,35 @@ class CsvDropConnector:
         return cls(Path(endpoint.extra["path"]))
 
     def _read(self, entity: Entity, delivery: Delivery) -> list[dict]:
-        text = delivery.path.read_bytes().decode("utf-8-sig")
+        try:
+            text = delivery.path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SourceDataError(f"{delivery.path}: not UTF-8 ({exc}); the export's encoding changed") from None
         reader = csv.DictReader(io.StringIO(text))
         check_columns(str(delivery.path), entity, list(reader.fieldnames or []))
         numeric = [name for name, kind in entity.fields.items() if kind.rstrip("?") == INT]
         records, total_row = [], None
         for line, row in enumerate(reader, start=2):
+            extra = row.pop(None, None)  # cells beyond the header: an unquoted comma, a shifted row
             if any((value or "").strip() == self.TOTAL_LABEL for value in row.values()):
                 total_row = row
                 continue
             record = {name: _typed(entity.fields.get(name, "text"), value or "") for name, value in row.items()}
+            if extra:
+                record[MALFORMED_FIELD] = f"{len(extra)} more cells than the header: {extra}"
             records.append({**record, "_file": delivery.path.name, "_line": line})
-        if total_row is not None:
-            for name in numeric:
-                stated = _typed(INT, total_row[name] or "")
-                values = [record[name] for record in records]
-                if all(isinstance(value, int) for value in values) and sum(values) != stated:
-                    raise SourceDataError(f"{delivery.path}: column {name!r} sums to {sum(values)} but the "
-                                          f"control total row says {stated}; the export is incomplete or altered")
+        if total_row is None:
+            # The control row comes last: without it the file may be cut short (an upload still running).
+            raise SourceUnavailable(f"{delivery.path}: no '{self.TOTAL_LABEL}' control row; the file may be "
+                                    "incomplete")
+        # A malformed cell or a shifted row leaves the sums unknown; those rows are quarantined and reported anyway.
+        shifted = any(MALFORMED_FIELD in record for record in records)
+        for name in numeric:
+            stated = _typed(INT, total_row[name] or "")
+            values = [record.get(name) for record in records]
+            if not shifted and all(isinstance(value, int) for value in values) and sum(values) != stated:
+                raise SourceDataError(f"{delivery.path}: column {name!r} sums to {sum(values)} but the "
+                                      f"control total row says {stated}; the export is incomplete or altered")
         return records
 
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
@@ -459,9 +475,15 @@ class XlsxDropConnector:
         return cls(Path(endpoint.extra["path"]), endpoint.extra.get("file_pattern", cls.file_pattern))
 
     def _sheet_records(self, entity: Entity, delivery: Delivery, month: date) -> list[dict]:
+        from zipfile import BadZipFile
+
         import openpyxl
 
-        workbook = openpyxl.load_workbook(delivery.path, read_only=True, data_only=True)
+        try:
+            workbook = openpyxl.load_workbook(delivery.path, read_only=True, data_only=True)
+        except (BadZipFile, OSError) as exc:
+            raise SourceUnavailable(
+                f"{delivery.path}: not a complete workbook ({exc}); still being uploaded?") from None
         try:
             if entity.path not in workbook.sheetnames:
                 raise SchemaDriftError(f"{delivery.path.name}: no sheet {entity.path!r}; sheets are "

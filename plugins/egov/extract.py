@@ -21,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from egov import sources
-from egov.connectors import LOCAL_TZ, Connector, Page, SchemaDriftError, record_key
+from egov.connectors import LOCAL_TZ, MALFORMED_FIELD, Connector, Page, SchemaDriftError, record_key
 from egov.warehouse import ensure_raw_table
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ def rejection_reason(entity: sources.Entity, record: object, window: tuple[date,
     """Why ``record`` cannot be loaded, or None if it can."""
     if not isinstance(record, dict):
         return f"record is not an object: {type(record).__name__}"
+    if record.get(MALFORMED_FIELD):
+        return record[MALFORMED_FIELD]
     problems = [
         f"{name} {problem}"
         for name, kind in entity.fields.items()
@@ -105,13 +107,14 @@ def rejection_reason(entity: sources.Entity, record: object, window: tuple[date,
 
 
 def check_schema(source: sources.Source, entity: sources.Entity, records: list) -> None:
-    """Refuse a load in which a required field is missing from every record: the source renamed or dropped it,
-    and quarantining every record one by one would hide that behind a pile of rejections."""
+    """Refuse a load in which a registry field is missing from every record: the source renamed or dropped it,
+    and quarantining every record one by one (or reading an optional one as empty) would hide that."""
     objects = [record for record in records if isinstance(record, dict)]
     if not objects:
         return
     present = set().union(*(record.keys() for record in objects))
-    missing = [name for name in entity.required_fields if name not in present]
+    # Optional fields too: a renamed revoked_at would otherwise read as "never revoked" everywhere.
+    missing = [name for name in entity.fields if name not in present]
     if missing:
         raise SchemaDriftError(
             f"{source.key}.{entity.name}: no record has {', '.join(map(repr, missing))}; the source renamed or "
@@ -174,7 +177,12 @@ def load_batch(
     schema, name = raw_table.split(".")
     table = sql.Identifier(schema, name)
     batch_id = uuid.uuid4()
-    request = pages[0].request if len(pages) == 1 else f"{pages[0].request} (+{len(pages) - 1} pages)"
+    if not pages:
+        request = "nothing to read for this window"
+    elif len(pages) == 1:
+        request = pages[0].request
+    else:
+        request = f"{pages[0].request} (+{len(pages) - 1} pages)"
     with conn.transaction():
         # Loads of one raw table are serialised: under READ COMMITTED two overlapping loads would
         # each miss the other's uncommitted rows in their delete and both copies would survive.

@@ -267,14 +267,16 @@ REGISTERS = Source(
     connector="xlsx_drop",
     connection_id="registers_drop",
     schedule=MONTHLY,
-    lookback_days=0,
+    # A month's workbook often arrives days after the month ends: each run also reloads the month before.
+    lookback_days=62,
     entities=(
         Entity(
             "publishing_licences",
             "Giấy phép xuất bản",
             {"Số giấy phép": TEXT, "Ngày cấp": DATE, "Tổ chức đề nghị cấp phép": TEXT, "Tên tài liệu": TEXT,
              "Số lượng in (bản)": INT, REGISTER_MONTH_FIELD: DATE},
-            key=("Số giấy phép",),
+            # The department restarts its numbering every January.
+            key=("Số giấy phép", "Ngày cấp"),
             date_field=REGISTER_MONTH_FIELD,
         ),
         Entity(
@@ -282,7 +284,7 @@ REGISTERS = Source(
             "GCN điểm trò chơi",
             {"Số giấy chứng nhận": TEXT, "Ngày cấp": DATE, "Tên điểm cung cấp dịch vụ": TEXT,
              "Chủ điểm cung cấp dịch vụ": TEXT, "Huyện, thị xã, thành phố": TEXT, REGISTER_MONTH_FIELD: DATE},
-            key=("Số giấy chứng nhận",),
+            key=("Số giấy chứng nhận", "Ngày cấp"),
             date_field=REGISTER_MONTH_FIELD,
         ),
         Entity(
@@ -291,7 +293,7 @@ REGISTERS = Source(
             {"Số quyết định": TEXT, "Ngày kiểm tra": DATE, "Nội dung thanh tra, kiểm tra": TEXT,
              "Số tổ chức, cá nhân được kiểm tra": INT, "Số tổ chức, cá nhân có thiếu sót, vi phạm": INT,
              "Hình thức xử lý": OPTIONAL_TEXT, REGISTER_MONTH_FIELD: DATE},
-            key=("Số quyết định",),
+            key=("Số quyết định", "Ngày kiểm tra"),
             date_field=REGISTER_MONTH_FIELD,
         ),
         Entity(
@@ -299,7 +301,7 @@ REGISTERS = Source(
             "Đơn thư phản ánh",
             {"Số đơn": TEXT, "Ngày tiếp nhận": DATE, "Người gửi": TEXT, "Nội dung phản ánh, kiến nghị": TEXT,
              "Kết quả xử lý": OPTIONAL_TEXT, REGISTER_MONTH_FIELD: DATE},
-            key=("Số đơn",),
+            key=("Số đơn", "Ngày tiếp nhận"),
             date_field=REGISTER_MONTH_FIELD,
         ),
         Entity(

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from egov.connectors import HttpApiConnector, SourceUnavailable
+from egov.connectors import HttpApiConnector, SourceDataError, SourceUnavailable
 from egov.sources import ONESTOP
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
@@ -58,7 +58,7 @@ def test_a_page_delivered_twice_is_asked_for_again(simulator, dataset):
 
 
 def test_a_refused_token_is_not_retried(simulator):
-    with pytest.raises(SourceUnavailable, match="answered 401"):
+    with pytest.raises(SourceDataError, match="answered 401"):
         list(HttpApiConnector(simulator.base_url, "wrong-token", backoff_s=5).pages(COUNTS, WEEK))
 
 

@@ -155,3 +155,24 @@ def test_timestamps_date_a_record_by_its_local_day():
     documents = DOCMGMT.entities[1]
     assert record_day(documents, {"thoi_diem_gui": "2019-03-31T23:30:00+07:00"}) == date(2019, 3, 31)
     assert record_day(documents, {"thoi_diem_gui": "2019-03-31T17:30:00+00:00"}) == date(2019, 4, 1)
+
+
+def test_an_optional_field_renamed_everywhere_is_schema_drift_not_a_null(database):
+    from egov.connectors import SchemaDriftError
+    from egov.extract import check_schema
+    from egov.sources import CA
+
+    certificates = CA.entities[1]
+    version = {"serial": "A1", "holder_type": "person", "holder_name": "Lê Văn A", "agency_code": "842",
+               "issued_at": "2019-01-02T09:00:00+07:00", "expires_at": "2021-01-02T09:00:00+07:00",
+               "updated_at": "2019-01-02T09:00:00+07:00", "revocation_time": None}
+    with pytest.raises(SchemaDriftError, match="no record has 'revoked_at'"):
+        check_schema(CA, certificates, [version])
+    check_schema(CA, certificates, [{**version, "revoked_at": None}])
+
+
+def test_a_window_with_nothing_to_read_is_an_empty_batch_not_a_crash(source):
+    window = (date(2019, 1, 10), date(2019, 1, 11))
+    with db.connect() as conn:
+        result = load_batch(conn, source, COUNTS, window, [])
+    assert (result.pages, result.row_count, result.rejected_count) == (0, 0, 0)
