@@ -134,21 +134,6 @@ join published.releases r using (release_id)
 where r.version = (select max(version) from published.releases x where x.period = r.period);
 comment on view published.current_figures is 'The latest published version of every period.';
 
-create or replace view published.figures_published_and_current as
-select
-    f.period,
-    f.figure_id,
-    f.version,
-    f.value as published_value,
-    now_known.figure_value as current_value,
-    f.value is distinct from now_known.figure_value as changed_since_publication
-from published.current_figures f
-left join lateral (
-    select figure_value from reporting.rpt_report_figures r
-    where r.period = f.period and r.figure_id = f.figure_id
-) as now_known on true;
-comment on view published.figures_published_and_current is
-    'Each figure as published (latest version) beside the value the warehouse holds now.';
 """
 
 IMMUTABLE_TABLES = ("releases", "report_figures", "release_diffs")
