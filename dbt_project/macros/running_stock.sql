@@ -2,7 +2,7 @@
     end of each local day, per the ``dimensions`` columns. ``items`` is a relation or CTE with
     ``started_at`` and ``ended_at`` (null while live) and the dimension columns; an item counts
     on day D if it started by the end of D and ends after it. Days stop where ``source_key`` has
-    been loaded to (int_source_coverage). Built as +1/-1 events and a running
+    been loaded to (int_source_days). Built as +1/-1 events and a running
     sum, so it costs in proportion to days × groups, not days × items. -#}
 {% macro running_stock(items, dimensions, value_name, source_key) -%}
     {%- set tz = var('timezone') -%}
@@ -17,9 +17,7 @@
             ), 0)
             + coalesce(opening.stock, 0)
         )::int as {{ value_name }}
-    from {{ ref('int_snapshot_days') }} as days
-    inner join {{ ref('int_source_coverage') }} as coverage
-        on coverage.source_key = '{{ source_key }}' and days.date_day <= coverage.last_loaded_day
+    from {{ ref('int_source_days') }} as days
     cross join (select distinct {{ dims }} from {{ items }}) as groups
     left join (
         select
@@ -58,4 +56,5 @@
     ) as opening
         on true{% for dimension in dimensions %}
             and groups.{{ dimension }} = opening.{{ dimension }}{% endfor %}
+    where days.source_key = '{{ source_key }}'
 {%- endmacro %}

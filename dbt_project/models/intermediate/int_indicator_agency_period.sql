@@ -21,7 +21,6 @@ final as (
         periods.period_kind,
         periods.period_start,
         periods.period_end,
-        periods.is_complete,
         daily.indicator_code,
         indicators.measure_kind,
         daily.agency_code,
@@ -33,7 +32,7 @@ final as (
             daily.date_day between periods.period_start and periods.period_end
             and (indicators.measure_kind = 'flow' or daily.date_day = periods.period_end)
     group by
-        periods.period_label, periods.period_kind, periods.period_start, periods.period_end, periods.is_complete,
+        periods.period_label, periods.period_kind, periods.period_start, periods.period_end,
         daily.indicator_code, indicators.measure_kind, daily.agency_code
 )
 

@@ -24,10 +24,8 @@ procedures as (
 
 -- The one-stop system's reference stocks (units, catalogue) for the days it has been loaded to.
 days as (
-    select snapshot_days.date_day
-    from {{ ref('int_snapshot_days') }} as snapshot_days
-    inner join {{ ref('int_source_coverage') }} as coverage
-        on coverage.source_key = 'onestop' and snapshot_days.date_day <= coverage.last_loaded_day
+    select date_day from {{ ref('int_source_days') }}
+    where source_key = 'onestop'
 ),
 
 onestop_flows as (

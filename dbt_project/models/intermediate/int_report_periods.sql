@@ -1,5 +1,5 @@
 -- The quarters and years the warehouse can report: those that begin on or before the last loaded day.
--- A period whose last day has not been loaded yet is reported as incomplete (its stocks stay null).
+-- Whether a period is complete depends on the source (rpt_indicator_period, from int_source_coverage).
 
 with
 
@@ -9,10 +9,6 @@ days as (
 
 dates as (
     select * from {{ ref('dim_date') }}
-),
-
-loaded as (
-    select max(date_day) as last_loaded_day from days
 ),
 
 quarters as (
@@ -40,14 +36,12 @@ final as (
         periods.period_label::text as period_label,
         periods.period_kind::text as period_kind,
         periods.period_start::date as period_start,
-        periods.period_end::date as period_end,
-        (periods.period_end <= loaded.last_loaded_day) as is_complete
+        periods.period_end::date as period_end
     from (
         select * from quarters
         union all
         select * from years
     ) as periods
-    cross join loaded
 )
 
 select * from final

@@ -10,7 +10,8 @@ register as (
 ),
 
 days as (
-    select * from {{ ref('int_snapshot_days') }}
+    select date_day from {{ ref('int_source_days') }}
+    where source_key = 'registers'
 ),
 
 covering_month as (

@@ -5,10 +5,8 @@
 with
 
 days as (
-    select snapshot_days.date_day
-    from {{ ref('int_snapshot_days') }} as snapshot_days
-    inner join {{ ref('int_source_coverage') }} as coverage
-        on coverage.source_key = 'portal' and snapshot_days.date_day <= coverage.last_loaded_day
+    select date_day from {{ ref('int_source_days') }}
+    where source_key = 'portal'
 ),
 
 sites as (

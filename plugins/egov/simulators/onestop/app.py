@@ -1,5 +1,6 @@
 """HTTP API of the simulated one-stop system: bearer token, paged JSON envelopes, injectable faults."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -34,16 +35,16 @@ def _faulty_day_rows(dataset: OneStopDataset, faults: Faults, day: date) -> list
     return rows
 
 
-def _dossier_count_page(
-    dataset: OneStopDataset, faults: Faults, date_from: date, date_to: date, offset: int, limit: int
-) -> tuple[int, list[dict]]:
-    """The total and one page of the records as the source sends them: the true rows unless a fault is on."""
+def _dossier_count_rows(
+    dataset: OneStopDataset, faults: Faults, date_from: date, date_to: date
+) -> tuple[int, Callable[[int, int], list[dict]]]:
+    """The total and a page reader of the records as the source sends them: the true rows unless a fault is on."""
     faulty_days = {*faults.negative_count_on, *faults.malformed_on, *faults.withheld_on, *faults.restated_on}
     if not any(date_from <= day <= date_to for day in faulty_days):
-        total = dataset.dossier_count_total(date_from, date_to)
-        return total, dataset.dossier_counts(date_from, date_to, offset, limit)
+        return (dataset.dossier_count_total(date_from, date_to),
+                lambda offset, limit: dataset.dossier_counts(date_from, date_to, offset, limit))
     rows = [row for day in day_range(date_from, date_to).tolist() for row in _faulty_day_rows(dataset, faults, day)]
-    return len(rows), rows[offset : offset + limit]
+    return len(rows), lambda offset, limit: rows[offset : offset + limit]
 
 
 def create_app(dataset: OneStopDataset, token: str, faults: Faults | None = None) -> FastAPI:
@@ -73,11 +74,8 @@ def create_app(dataset: OneStopDataset, token: str, faults: Faults | None = None
     def dossier_counts(
         date_range: DateRange, page: PageNumber = 1, page_size: PageSize = DEFAULT_PAGE_SIZE
     ) -> JSONResponse:
-        served = page
-        if faults.repeat_page is not None and page == faults.repeat_page + 1:
-            served = faults.repeat_page
-        total, rows = _dossier_count_page(dataset, faults, *date_range, (served - 1) * page_size, page_size)
-        return paged(page, page_size, total, lambda _offset, _limit: rows, faults)
+        total, fetch = _dossier_count_rows(dataset, faults, *date_range)
+        return paged(page, page_size, total, fetch, faults)
 
     @api.get("/daily-closes")
     def daily_closes(
