@@ -16,6 +16,7 @@ from pathlib import Path
 
 from egov import config, db
 from egov.simulators import service
+from egov.sources import SOURCES, Source
 
 WAREHOUSE_CONN_ID = "egov_warehouse"
 
@@ -30,33 +31,32 @@ def airflow_home() -> Path:
     return config.state_dir() / "airflow"
 
 
-def connection_env() -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` for the warehouse and every simulated source."""
-    from egov.simulators.docmgmt import database as docmgmt_database
+def _postgres_connection(target: config.PgTarget) -> str:
+    return json.dumps({"conn_type": "postgres", "host": target.host, "port": target.port, "login": target.user,
+                       "password": target.password, "schema": target.dbname})
 
+
+def _source_connection(source: Source, warehouse: config.PgTarget) -> str | None:
+    """Where the simulated system behind ``source`` is, as its Airflow connection; None if it is not up."""
+    if source.interface == "http":
+        state = service.read_state(source.key)
+        return state and json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": state.port,
+                                     "schema": "http", "password": state.token})
+    if source.interface == "sql":
+        from egov.simulators.docmgmt import database as docmgmt_database
+
+        return _postgres_connection(docmgmt_database.reader_target(warehouse))
+    return json.dumps({"conn_type": "fs", "extra": {"path": str(service.landing_dir(source.key))}})
+
+
+def connection_env() -> dict[str, str]:
+    """``AIRFLOW_CONN_*`` for the warehouse and, from the source registry, every simulated source."""
     warehouse = db.warehouse_target()
-    env = {
-        f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps({
-            "conn_type": "postgres", "host": warehouse.host, "port": warehouse.port,
-            "login": warehouse.user, "password": warehouse.password, "schema": warehouse.dbname,
-        }),
-    }
-    for name in service.HTTP_SIMULATORS:
-        state = service.read_state(name)
-        if state is not None:
-            env[f"AIRFLOW_CONN_{name.upper()}_API"] = json.dumps({
-                "conn_type": "http", "host": "127.0.0.1", "port": state.port, "schema": "http",
-                "password": state.token,
-            })
-    reader = docmgmt_database.reader_target(warehouse)
-    env["AIRFLOW_CONN_DOCMGMT_DB"] = json.dumps({
-        "conn_type": "postgres", "host": reader.host, "port": reader.port, "login": reader.user,
-        "password": reader.password, "schema": reader.dbname,
-    })
-    for key in ("mail", "registers"):
-        env[f"AIRFLOW_CONN_{key.upper()}_DROP"] = json.dumps({
-            "conn_type": "fs", "extra": {"path": str(service.landing_dir(key))},
-        })
+    env = {f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": _postgres_connection(warehouse)}
+    for source in SOURCES.values():
+        connection = _source_connection(source, warehouse)
+        if connection:
+            env[f"AIRFLOW_CONN_{source.connection_id.upper()}"] = connection
     return env
 
 

@@ -227,7 +227,7 @@ def _print_figure_table(figures: list[dict], reference: dict[str, str], value_he
         same = stated is not None and _matches(stated, figure["value"])
         mismatches += stated is not None and not same
         mark = "" if stated is None else ("yes" if same else "NO")
-        shown = _format(figure["value"]) if figure["value"] is not None else "unknown"
+        shown = _format_or_none(figure["value"], missing="unknown")
         stated_shown = "-" if stated is None else stated if stated.startswith(">") else _format(Decimal(stated))
         _print(f"{figure['figure_id']:<44} {shown:>12} {stated_shown:>12}  {mark}")
     if reference:
@@ -312,8 +312,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_or_none(value: Decimal | None) -> str:
-    return "-" if value is None else _format(value)
+def _format_or_none(value: Decimal | None, missing: str = "-") -> str:
+    return missing if value is None else _format(value)
 
 
 def cmd_figures(args: argparse.Namespace) -> int:

@@ -29,14 +29,19 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from egov import config
+from egov.periods import days_between, month_end, month_starts
 from egov.sources import DATE, INT, REGISTER_MONTH_FIELD, Entity
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+LOCAL_TZ = ZoneInfo(config.LOCAL_TIMEZONE)
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 #: File deliveries: the original a revision replaces is version 1; "name_v2.csv" is version 2.
 REVISION_SUFFIX = re.compile(r"_v(\d+)$")
+#: Where in a delivery a file connector says a record came from (file and line or row): not part of what
+#: the record says, so two copies of one row in different files are still the same record.
+DELIVERY_FIELDS = frozenset({"_file", "_line", "_row"})
 #: A connector's note that a record could not be read as the source's layout says (kept, then quarantined).
 MALFORMED_FIELD = "_malformed"
 #: What file managers and SFTP clients call a second copy of a file: "name (1).csv".
@@ -312,6 +317,8 @@ class Delivery:
     path: Path
     sha256: str
     ignored: tuple[str, ...]
+    #: The file's bytes, read once to compare the copies and kept for the connector to parse.
+    content: bytes = field(repr=False, default=b"")
 
     @property
     def request(self) -> str:
@@ -331,8 +338,12 @@ def choose_delivery(folder: Path, expected_name: str) -> Delivery:
     if not candidates:
         raise SourceUnavailable(f"{folder / expected_name}: the file has not been delivered")
     by_content: dict[str, list[Path]] = {}
+    contents: dict[str, bytes] = {}
     for path in candidates:
-        by_content.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), []).append(path)
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        by_content.setdefault(digest, []).append(path)
+        contents[digest] = content
 
     def version(path: Path) -> int:
         match = REVISION_SUFFIX.search(COPY_SUFFIX.sub("", path.stem))
@@ -347,7 +358,7 @@ def choose_delivery(folder: Path, expected_name: str) -> Delivery:
                               f"{', '.join(names)}; remove the wrong one")
     chosen = min(by_content[newest[0]], key=lambda path: (len(path.name), path.name))
     ignored = tuple(path.name for path in candidates if path != chosen)
-    return Delivery(chosen, newest[0], ignored)
+    return Delivery(chosen, newest[0], ignored, contents[newest[0]])
 
 
 def _typed(kind: str, text: str) -> object:
@@ -377,13 +388,6 @@ def check_columns(where: str, entity: Entity, found: list[str]) -> None:
         log.warning("%s: new columns %s are kept in the raw payload but not used", where, unexpected)
 
 
-def _days(window: tuple[date, date]) -> Iterator[date]:
-    day = window[0]
-    while day < window[1]:
-        yield day
-        day += timedelta(days=1)
-
-
 @dataclass
 class CsvDropConnector:
     """A landing folder with one CSV export per day (UTF-8, possibly with a BOM), as an SFTP drop leaves it.
@@ -403,7 +407,7 @@ class CsvDropConnector:
 
     def _read(self, entity: Entity, delivery: Delivery) -> list[dict]:
         try:
-            text = delivery.path.read_bytes().decode("utf-8-sig")
+            text = delivery.content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise SourceDataError(f"{delivery.path}: not UTF-8 ({exc}); the export's encoding changed") from None
         reader = csv.DictReader(io.StringIO(text))
@@ -436,22 +440,11 @@ class CsvDropConnector:
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
         if window is None:
             raise ValueError(f"{entity.name}: a daily file drop is read for a window of days")
-        for day in _days(window):
+        for day in days_between(*window):
             delivery = choose_delivery(self.folder, entity.path.format(day=day))
             if delivery.ignored:
                 log.warning("%s: set aside %s", delivery.path.name, ", ".join(delivery.ignored))
             yield Page(delivery.request, self._read(entity, delivery))
-
-
-def _month_starts(window: tuple[date, date]) -> Iterator[date]:
-    month = window[0].replace(day=1)
-    while month < window[1]:
-        yield month
-        month = (month + timedelta(days=32)).replace(day=1)
-
-
-def _month_end(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 @dataclass
@@ -480,7 +473,7 @@ class XlsxDropConnector:
         import openpyxl
 
         try:
-            workbook = openpyxl.load_workbook(delivery.path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(io.BytesIO(delivery.content), read_only=True, data_only=True)
         except (BadZipFile, OSError) as exc:
             raise SourceUnavailable(
                 f"{delivery.path}: not a complete workbook ({exc}); still being uploaded?") from None
@@ -507,7 +500,7 @@ class XlsxDropConnector:
                     continue
                 record = {name: _cell_value(entity.fields.get(name, "text"), cell)
                           for name, cell in zip(header[1:], row[1:], strict=False) if name}
-                record[REGISTER_MONTH_FIELD] = _month_end(month).isoformat()
+                record[REGISTER_MONTH_FIELD] = month_end(month).isoformat()
                 records.append({**record, "_file": delivery.path.name, "_row": number})
             return records
         finally:
@@ -516,8 +509,8 @@ class XlsxDropConnector:
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
         if window is None:
             raise ValueError(f"{entity.name}: a monthly workbook drop is read for a window of months")
-        for month in _month_starts(window):
-            if not window[0] <= _month_end(month) < window[1]:
+        for month in month_starts(window[0], window[1] - timedelta(days=1)):
+            if not window[0] <= month_end(month) < window[1]:
                 continue
             delivery = choose_delivery(self.folder, self.file_pattern.format(month=month))
             yield Page(f"{delivery.request} sheet {entity.path!r}", self._sheet_records(entity, delivery, month))

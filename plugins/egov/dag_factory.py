@@ -1,7 +1,9 @@
 """DAGs generated from the source registry; the files in ``dags/`` only call these.
 
-Nothing here touches a database or the network at import time: DAG files are
-parsed every few seconds by the dag-processor.
+Nothing here touches a database or the network at import time, and what the
+tasks run (``egov.pipeline`` with psycopg, requests, dbt and GX behind it) is
+imported only when a task runs: DAG files are parsed every few seconds by the
+dag-processor.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import pendulum
 from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.sdk import Asset, AssetAny, CronDataIntervalTimetable, Param, dag, task
 
-from egov import pipeline
+from egov.config import LOCAL_TIMEZONE
 from egov.sources import SOURCES, Entity, Source
 
-START = pendulum.datetime(2018, 1, 1, tz=pipeline.LOCAL_TZ)
+START = pendulum.datetime(2018, 1, 1, tz=LOCAL_TIMEZONE)
 LATE_DATA_GRACE = timedelta(days=7)
 
 DEFAULT_ARGS = {
@@ -40,6 +42,7 @@ def _fail_fast_on_bad_data(step, context):
     delivered) are retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from egov import pipeline
     from egov.connectors import SourceDataError
     from egov.dbt import DbtError
     from egov.publish import PublicationError
@@ -75,7 +78,7 @@ def extract_dag(source: Source):
             "backfill, either `airflow backfill create` (one run per day) or trigger one run with "
             "`window_start` / `window_end` in its conf (end exclusive)."
         ),
-        schedule=CronDataIntervalTimetable(source.schedule, timezone=pipeline.LOCAL_TZ),
+        schedule=CronDataIntervalTimetable(source.schedule, timezone=LOCAL_TIMEZONE),
         **SHARED_DAG_ARGS,
         max_active_runs=4,
         tags=["egov", "extract", source.interface, *source.tags],
@@ -90,6 +93,8 @@ def extract_dag(source: Source):
         for entity in source.entities:
             @task(task_id=f"extract_{entity.name}", outlets=[raw_asset(source, entity)])
             def extract_entity(entity: Entity = entity, **context) -> list[dict]:
+                from egov import pipeline
+
                 results = _fail_fast_on_bad_data(
                     lambda ctx: pipeline.extract(replace(source, entities=(entity,)), ctx), context)
                 return [
@@ -123,6 +128,8 @@ def transform_dag():
         @task(outlets=[Asset(name="reporting.rpt_report_figures",
                              uri="egov://warehouse/reporting/rpt_report_figures", group="reporting")])
         def dbt_build(**context) -> dict:
+            from egov import pipeline
+
             return _fail_fast_on_bad_data(pipeline.build_models, context)
 
         dbt_build()
@@ -141,7 +148,7 @@ def publish_dag():
             "expectation failed, so a failed gate leaves the previous release in place. Pass "
             "`period` (e.g. `2019Q1`) in the conf to publish another quarter by hand."
         ),
-        schedule=CronDataIntervalTimetable("0 0 1 1,4,7,10 *", timezone=pipeline.LOCAL_TZ),
+        schedule=CronDataIntervalTimetable("0 0 1 1,4,7,10 *", timezone=LOCAL_TIMEZONE),
         **SHARED_DAG_ARGS,
         max_active_runs=1,
         tags=["egov", "publish", "great_expectations"],
@@ -159,14 +166,20 @@ def publish_dag():
 
         @task
         def dbt_build(**context) -> dict:
+            from egov import pipeline
+
             return _fail_fast_on_bad_data(pipeline.build_models, context)
 
         @task
         def quality_gate(**context) -> str:
+            from egov import pipeline
+
             return _fail_fast_on_bad_data(pipeline.run_gate, context)
 
         @task
         def publish(validation_id: str, **context) -> dict:
+            from egov import pipeline
+
             return _fail_fast_on_bad_data(lambda ctx: pipeline.publish_period(validation_id, ctx), context)
 
         built = dbt_build()

@@ -21,13 +21,10 @@ import psycopg
 from psycopg import sql
 
 from egov import sources
-from egov.connectors import LOCAL_TZ, MALFORMED_FIELD, Connector, Page, SchemaDriftError, record_key
+from egov.connectors import DELIVERY_FIELDS, LOCAL_TZ, MALFORMED_FIELD, Connector, Page, SchemaDriftError, record_key
 from egov.warehouse import ensure_raw_table
 
 log = logging.getLogger(__name__)
-
-#: Where in a delivery a record came from (file and line or row); not part of what the record says.
-DELIVERY_FIELDS = frozenset({"_file", "_line", "_row"})
 
 
 @dataclass(frozen=True)

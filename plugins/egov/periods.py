@@ -20,7 +20,7 @@ class Period:
         return self.end - timedelta(days=1)
 
     def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days)]
+        return days_between(self.start, self.end)
 
 
 def parse_period(label: str) -> Period:
@@ -34,6 +34,25 @@ def parse_period(label: str) -> Period:
     start = date(year, 3 * quarter - 2, 1)
     end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
     return Period(f"{year}Q{quarter}", start, end)
+
+
+def days_between(start: date, end: date) -> list[date]:
+    """Every day from ``start`` to ``end``, end exclusive."""
+    return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def month_starts(first: date, last: date) -> list[date]:
+    """The first day of every month from ``first``'s to ``last``'s."""
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def quarter_of(day: date) -> Period:

@@ -20,7 +20,7 @@ from egov.sources import Source
 
 log = logging.getLogger(__name__)
 
-LOCAL_TZ = "Asia/Ho_Chi_Minh"
+LOCAL_TZ = config.LOCAL_TIMEZONE
 
 
 class GateBlocked(RuntimeError):

@@ -51,10 +51,6 @@ class Entity:
     def windowed(self) -> bool:
         return self.date_field is not None
 
-    @property
-    def required_fields(self) -> tuple[str, ...]:
-        return tuple(name for name, kind in self.fields.items() if not kind.endswith("?"))
-
 
 @dataclass(frozen=True)
 class Source:

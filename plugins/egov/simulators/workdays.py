@@ -5,7 +5,7 @@ Named workdays, not calendar: Airflow imports plugin files with their folder on 
 Shared by every simulator so that all agency systems are quiet on the same days.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -51,11 +51,3 @@ def working_days(first: date, last: date) -> np.ndarray:
     days = day_range(first, last)
     return days[is_working_day(days)]
 
-
-def month_starts(first: date, last: date) -> list[date]:
-    """The first day of every month from ``first``'s to ``last``'s."""
-    months, month = [], first.replace(day=1)
-    while month <= last:
-        months.append(month)
-        month = (month + timedelta(days=32)).replace(day=1)
-    return months

@@ -23,10 +23,11 @@ from functools import cache
 
 import numpy as np
 
+from egov.periods import month_starts
 from egov.simulators.api import TransportFaults
 from egov.simulators.onestop.units import Unit, load_units
 from egov.simulators.people import person_names
-from egov.simulators.workdays import month_starts, working_days
+from egov.simulators.workdays import working_days
 
 DEFAULT_SEED = 2019
 LOCAL_TIME = timezone(timedelta(hours=7))

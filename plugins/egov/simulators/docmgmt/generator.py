@@ -15,9 +15,10 @@ from datetime import date, timedelta, timezone
 import numpy as np
 import pandas as pd
 
+from egov.periods import month_end, month_starts
 from egov.simulators.onestop.units import Unit, load_units
 from egov.simulators.people import draw, person_names
-from egov.simulators.workdays import day_range, is_holiday, is_working_day, month_starts, weekday
+from egov.simulators.workdays import day_range, is_holiday, is_working_day, weekday
 
 DEFAULT_SEED = 2019
 LOCAL_TIME = timezone(timedelta(hours=7))
@@ -125,17 +126,13 @@ def _active_accounts_per_unit(rng: np.random.Generator, units: tuple[Unit, ...])
     return counts
 
 
-def _month_end(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-
-
 def _rollout_creations(rng: np.random.Generator, size: int, before: date) -> pd.Series:
     """Creation moments of accounts opened before `before`, weighted by the roll-out year."""
     months = month_starts(ACCOUNTS_FROM, before - timedelta(days=1))
     weights = np.array([ROLLOUT_YEAR_WEIGHT[m.year] / sum(x.year == m.year for x in months) for m in months])
     month_index = np.sort(draw(rng, weights, size))
     parts = [
-        _working_moments(rng, months[i], _month_end(months[i]), int(n))
+        _working_moments(rng, months[i], month_end(months[i]), int(n))
         for i, n in enumerate(np.bincount(month_index, minlength=len(months)))
         if n
     ]
@@ -158,7 +155,7 @@ def _build_accounts(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.Dat
     # Accounts already locked at the calibration date: opened during the roll-out, locked a few each month.
     for month in month_starts(date(2017, 3, 1), CALIBRATED_QUARTER[1]):
         locked = int(rng.poisson(MONTHLY_DISABLED))
-        disabled_at = _working_moments(rng, month, _month_end(month), locked)
+        disabled_at = _working_moments(rng, month, month_end(month), locked)
         created_at = _rollout_creations(rng, locked, month)
         frames.append(pd.DataFrame({
             "agency_code": unit_codes[draw(rng, unit_weight, locked)],
@@ -176,7 +173,7 @@ def _build_accounts(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.Dat
 
     # Locks after the calibration date fall on accounts open at least a month before the lock.
     for month in month_starts(calibration_day, HORIZON[1]):
-        disabled_at = _working_moments(rng, month, _month_end(month), int(rng.poisson(MONTHLY_DISABLED)))
+        disabled_at = _working_moments(rng, month, month_end(month), int(rng.poisson(MONTHLY_DISABLED)))
         eligible = np.flatnonzero(
             accounts["disabled_at"].isna().to_numpy()
             & (accounts["created_at"] < pd.Timestamp(month - timedelta(days=31), tz=LOCAL_TIME)).to_numpy()

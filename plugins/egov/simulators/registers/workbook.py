@@ -11,7 +11,7 @@ The fault helpers act on the delivered workbooks, so a reader is tested on what 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from egov.periods import month_end
 from egov.simulators.landing import write_atomically
 from egov.simulators.registers.generator import RegistersDataset
 
@@ -75,10 +76,6 @@ def workbook_path(folder: Path, year: int, month: int) -> Path:
     return folder / f"SoTTTT_BaoCao_{year:04d}_{month:02d}.xlsx"
 
 
-def _month_end(year: int, month: int) -> date:
-    return (date(year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
 def _cell_value(value):
     """Dates as midnight datetimes, which is what openpyxl reads back, so built and loaded workbooks compare."""
     if isinstance(value, date) and not isinstance(value, datetime):
@@ -89,14 +86,14 @@ def _cell_value(value):
 def _entries(dataset: RegistersDataset, sheet: str, year: int, month: int) -> list[list]:
     register = REGISTERS[sheet]
     frame = getattr(dataset, register.frame)
-    month_end = _month_end(year, month)
+    last_day = month_end(date(year, month, 1))
     if register.dated_by:
         dates = frame[register.dated_by]
         frame = frame[[day.year == year and day.month == month for day in dates]]
     else:
-        frame = frame[[day <= month_end for day in frame["connected_on"]]].copy()
+        frame = frame[[day <= last_day for day in frame["connected_on"]]].copy()
         # A disconnection after the month's end had not happened yet when the month's workbook was made.
-        frame["disconnected_on"] = [day if day is not None and day <= month_end else None
+        frame["disconnected_on"] = [day if day is not None and day <= last_day else None
                                     for day in frame["disconnected_on"]]
     rows = frame[list(register.columns)].itertuples(index=False)
     return [[number, *(_cell_value(value) for value in row)] for number, row in enumerate(rows, start=1)]
@@ -114,7 +111,7 @@ def _fill_sheet(sheet: Worksheet, name: str, year: int, month: int, entries: lis
     headers = HEADERS[name]
     period = f"Tháng {month:02d} năm {year}"
     if REGISTERS[name].dated_by is None:
-        period += f" (tính đến ngày {_month_end(year, month):%d/%m/%Y})"
+        period += f" (tính đến ngày {month_end(date(year, month, 1)):%d/%m/%Y})"
     last_column = get_column_letter(len(headers))
     for row, (text, font) in enumerate(
         ((DEPARTMENT, Font(bold=True)), (REGISTERS[name].title, Font(bold=True, size=13)), (period, Font(italic=True))),
