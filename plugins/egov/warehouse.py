@@ -255,12 +255,13 @@ def ensure_access_role(conn: psycopg.Connection, role: AccessRole, owner: str) -
     _warn_where_it_can_create(conn, role)
 
 
-def _login_statement(role: AccessRole, exists: bool, password: sql.Composable) -> sql.Composed:
+def login_role_statement(name: str, exists: bool, password: sql.Composable) -> sql.Composed:
+    """Create login role ``name`` with no powers, or (if it ``exists``) set its password."""
     if exists:
         template = "alter role {} login password {}"
     else:
         template = "create role {} login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}"
-    return sql.SQL(template).format(sql.Identifier(role.name), password)
+    return sql.SQL(template).format(sql.Identifier(name), password)
 
 
 def _ensure_login(conn: psycopg.Connection, role: AccessRole) -> bool:
@@ -270,7 +271,7 @@ def _ensure_login(conn: psycopg.Connection, role: AccessRole) -> bool:
     """
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (role.name,)).fetchone() is not None
     try:
-        conn.execute(_login_statement(role, exists, sql.Literal(role.password())))
+        conn.execute(login_role_statement(role.name, exists, sql.Literal(role.password())))
     except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
         return _ensure_login(conn, role)  # another database's bootstrap created it meanwhile
     except psycopg.errors.InsufficientPrivilege as exc:
@@ -279,7 +280,7 @@ def _ensure_login(conn: psycopg.Connection, role: AccessRole) -> bool:
         placeholder = sql.SQL("'<password from {}>'").format(sql.SQL(role.password_source()))
         log.warning("%s may not %s role %s without CREATEROLE (%s); an administrator must run: %s%s",
                     conn.info.user, "alter" if exists else "create", role.name, _reason(exc),
-                    _login_statement(role, exists, placeholder).as_string(conn),
+                    login_role_statement(role.name, exists, placeholder).as_string(conn),
                     "" if exists else f", then `egov db up` again to grant {role.name} its schemas")
         return exists
     return True

@@ -207,18 +207,15 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
     import subprocess
     import sys
 
+    from loading import extract
+
     from egov import dbt, gate, publish
-    from egov.connectors import Endpoint, connector_for
-    from egov.extract import extract_source
-    from egov.sources import PORTAL
 
     portal = loaded_q1["portal"]
     day, window = date(2019, 2, 14), (date(2019, 2, 14), date(2019, 2, 15))
-    endpoint = Endpoint("127.0.0.1", portal.port, password=portal.token, schema="http")
 
     def reload_day() -> None:
-        with db.connect() as conn:
-            extract_source(conn, PORTAL, connector_for(PORTAL.connector, endpoint), window)
+        extract("portal", window)
 
     before_id, before_version, _ = current_release(Q1)
     with db.connect() as conn:

@@ -7,46 +7,27 @@ seconds; what a drill expects is always read from the source itself (see ``sourc
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
+from loading import extract
 from source_readers import api_cursor, api_pages
 
 from egov import db, dbt
 from egov.airflow_runner import run_dag
-from egov.connectors import Endpoint, SchemaDriftError, SourceDataError, SourceUnavailable, connector_for
-from egov.extract import extract_source
+from egov.connectors import SchemaDriftError, SourceDataError, SourceUnavailable
 from egov.periods import parse_period
-from egov.sources import SOURCES, Source
+from egov.sources import SOURCES
 
 pytestmark = pytest.mark.e2e
 
 Q1 = parse_period("2019Q1")
 DAY = date(2019, 3, 6)
-
-
-def endpoint(source: Source, **extra) -> Endpoint:
-    """The source's Airflow connection, read from the environment exactly as Airflow reads it."""
-    conn = json.loads(os.environ[f"AIRFLOW_CONN_{source.connection_id.upper()}"])
-    return Endpoint(conn.get("host"), conn.get("port"), conn.get("login"), conn.get("password"), conn.get("schema"),
-                    {**conn.get("extra", {}), **extra})
-
-
-def extract(key: str, window: tuple[date, date], entities: tuple[str, ...] | None = None, **extra):
-    source = SOURCES[key]
-    if entities:
-        source = replace(source, entities=tuple(e for e in source.entities if e.name in entities))
-    connector = connector_for(source.connector, endpoint(source, **extra))
-    with db.connect() as conn:
-        return extract_source(conn, source, connector, window)
 
 
 def query(sql: str, params=()) -> list[tuple]:

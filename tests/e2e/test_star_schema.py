@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import psycopg
 import pytest
+from loading import extract
 from source_readers import all_figures
 
 from egov import db, dbt
-from egov.connectors import connector_for
-from egov.extract import extract_source
 from egov.periods import parse_period
 from egov.sources import SOURCES
 
@@ -50,14 +48,8 @@ def one(sql: str, params=()):
 @pytest.fixture(scope="module")
 def built_2019(loaded_q1):
     """All of 2019 from every system (the loader called directly, as the DAG tasks call it), then dbt build."""
-    from test_sources import endpoint
-
-    with db.connect() as conn:
-        for source in SOURCES.values():
-            window = (source.full_load_start(YEAR.start), YEAR.end)
-            for entity in source.entities:
-                only = replace(source, entities=(entity,))
-                extract_source(conn, only, connector_for(source.connector, endpoint(source)), window)
+    for key, source in SOURCES.items():
+        extract(key, (source.full_load_start(YEAR.start), YEAR.end))
     result = dbt.build(db.warehouse_target())
     return loaded_q1, result
 

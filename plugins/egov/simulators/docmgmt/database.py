@@ -17,6 +17,7 @@ from psycopg import sql
 
 from egov import config, db
 from egov.simulators.docmgmt.generator import DocMgmtDataset, build_dataset
+from egov.warehouse import login_role_statement
 
 DATABASE_NAME = "docmgmt"
 SCHEMA = "qlvb"
@@ -104,10 +105,8 @@ def _role_password(role: str) -> str:
 
 
 def _ensure_role(conn: psycopg.Connection, role: str, password: str) -> None:
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-    verb = "alter" if exists else "create"
-    conn.execute(sql.SQL(verb + " role {} login nosuperuser nocreatedb nocreaterole password {}").format(
-        sql.Identifier(role), sql.Literal(password)))
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone() is not None
+    conn.execute(login_role_statement(role, exists, sql.Literal(password)))
 
 
 def _ensure_database(conn: psycopg.Connection) -> None:
