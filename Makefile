@@ -9,11 +9,12 @@ PERIOD ?= 2019Q1
 LOAD_FROM ?= 2018-01-01
 LOAD_TO ?= 2019-12-31
 
-.PHONY: help install run test unit e2e lint format airflow docs db-up db-down clean lock
+.PHONY: help install browser run test unit e2e lint format airflow docs db-up db-down clean lock
 
 help:
 	@echo "make run      set up everything and run the pipeline for $(PERIOD) (PERIOD=2019Q2 for another)"
 	@echo "make test     lint, unit tests, DAG integrity and end-to-end tests"
+	@echo "make browser  headless Chromium for the report's browser test (Debian packages, as root)"
 	@echo "make lint     ruff (with the Airflow AIR rules) and sqlfluff"
 	@echo "make airflow  the Airflow UI and scheduler on http://127.0.0.1:8080"
 	@echo "make docs     dbt docs into .egov/dbt/target"
@@ -28,6 +29,18 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The report's browser test renders the HTML report in headless Chromium (Debian's package; a
+# browser downloaded by a test tool would need the network). Fonts with Vietnamese letters too.
+browser:
+	@command -v chromium >/dev/null && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Chromium and fonts from Debian for the report's browser test"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-liberation2 fonts-dejavu-core; \
+	else \
+		echo "the report's browser test needs Chromium: as root, apt-get install chromium fonts-liberation2 fonts-dejavu-core"; \
+		exit 1; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/egov run --period $(PERIOD) --load-from $(LOAD_FROM) --load-to $(LOAD_TO)
 
@@ -35,10 +48,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
 
-test: $(STAMP)  ## lint runs inside pytest (tests/test_lint.py)
+test: $(STAMP) browser  ## lint runs inside pytest (tests/test_lint.py)
 	$(BIN)/python -m pytest
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/python -m pytest -m "not e2e"
 
 e2e: $(STAMP)

@@ -1,31 +1,17 @@
-"""Coverage and control totals: every unit closed every day, and the details add up to it."""
+"""Control totals: each unit's daily close equals the dossier details of its day.
+
+Whether every unit closed every day is the coverage suite's question (``coverage``).
+"""
 
 import great_expectations as gx
 
 from egov.periods import Period
+from egov_expectations.suite import Suite, days_of, table_slice
 
-MODEL = "marts.fct_onestop_daily_closes"
-
-
-def slice_query(period: Period) -> str:
-    return (
-        f"select * from {MODEL} "
-        f"where date_day >= '{period.start}' and date_day < '{period.end}'"
-    )
+TABLE = "marts.fct_onestop_daily_closes"
 
 
 def expectations(period: Period) -> list:
-    missing_unit_days = f"""
-        select agencies.agency_code, days.date_day
-        from marts.dim_agency as agencies
-        cross join marts.dim_date as days
-        where days.date_day >= '{period.start}' and days.date_day < '{period.end}'
-          and agencies.onboarded_on <= days.date_day
-          and not exists (
-              select 1 from {{batch}} as closes
-              where closes.agency_code = agencies.agency_code and closes.date_day = days.date_day
-          )
-    """
     totals_disagree = f"""
         select closes.date_day, closes.agency_code,
                closes.dossiers_received, details.received,
@@ -36,16 +22,13 @@ def expectations(period: Period) -> list:
                    sum(dossier_count) filter (where event_code = 'received') as received,
                    sum(dossier_count) filter (where event_code <> 'received') as resolved
             from marts.fct_onestop_dossiers_daily
-            where date_day >= '{period.start}' and date_day < '{period.end}'
+            where {days_of("date_day", period)}
             group by date_day, agency_code
         ) as details using (date_day, agency_code)
         where closes.dossiers_received <> coalesce(details.received, 0)
            or closes.dossiers_resolved <> coalesce(details.resolved, 0)
     """
     return [
-        gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=missing_unit_days,
-            description=f"every unit × day of {period.label} has arrived (coverage)"),
         gx.expectations.UnexpectedRowsExpectation(
             unexpected_rows_query=totals_disagree,
             description="detail dossier counts add up to each unit's daily control totals"),
@@ -57,3 +40,7 @@ def expectations(period: Period) -> list:
             column="closed_at", min_value=str(period.start), severity="warning",
             description="days are closed after they begin (a clock problem otherwise)"),
     ]
+
+
+SUITE = Suite(name="fct_onestop_daily_closes", table=TABLE, layer="marts",
+              slice_query=table_slice(TABLE, "date_day"), expectations=expectations)

@@ -3,16 +3,10 @@
 import great_expectations as gx
 
 from egov.periods import Period
+from egov_expectations.suite import Suite, table_slice
 
-MODEL = "marts.fct_onestop_dossiers_daily"
+TABLE = "marts.fct_onestop_dossiers_daily"
 KEY = ["date_day", "agency_code", "procedure_code", "channel_code", "event_code"]
-
-
-def slice_query(period: Period) -> str:
-    return (
-        f"select * from {MODEL} "
-        f"where date_day >= '{period.start}' and date_day < '{period.end}'"
-    )
 
 
 def expectations(period: Period) -> list:
@@ -43,3 +37,7 @@ def expectations(period: Period) -> list:
             column="channel_code", value_set=["in_person", "online", "postal"],
             description="known channels only"),
     ]
+
+
+SUITE = Suite(name="fct_onestop_dossiers_daily", table=TABLE, layer="marts",
+              slice_query=table_slice(TABLE, "date_day"), expectations=expectations)

@@ -1,4 +1,12 @@
-"""The report figures of the period: every figure of the report present, once, known and not negative."""
+"""The report figures of the period: every figure of the report present, once, known and not negative,
+and no figure moving implausibly far from the period before.
+
+Period-over-period change is judged against the previous period of the same kind (the quarter
+before, the year before) where the figure's source delivered every day of that period: a period
+loaded only in part says nothing about how a figure moves. Flows and stocks are compared by the
+ratio of the larger to the smaller value, ratios (shares) by their difference in points. Small
+counts (a complaint or two) move by large ratios without meaning anything, so they are not judged.
+"""
 
 import csv
 
@@ -6,9 +14,20 @@ import great_expectations as gx
 
 from egov import config
 from egov.periods import Period
+from egov_expectations.suite import Suite
 
-MODEL = "reporting.rpt_report_figures"
+TABLE = "reporting.rpt_report_figures"
 CATALOGUE = config.DBT_PROJECT_DIR / "seeds" / "report_figure_catalogue.csv"
+
+#: Change beyond which a figure is reported (warning) or publication stops (blocking): for flows and
+#: stocks the larger value over the smaller minus one, for ratios the absolute difference.
+THRESHOLDS = {
+    "flow": {"warning": 0.5, "critical": 9.0},
+    "stock": {"warning": 0.25, "critical": 1.0},
+    "ratio": {"warning": 0.10, "critical": 0.30},
+}
+#: Flows and stocks below this on both sides are not judged by their change.
+SMALLEST_JUDGED = 30
 
 
 def required_figures() -> list[str]:
@@ -18,7 +37,52 @@ def required_figures() -> list[str]:
 
 
 def slice_query(period: Period) -> str:
-    return f"select * from {MODEL} where period = '{period.label}'"
+    # previous_value is null where there is nothing to compare with: no previous period, or one its
+    # source did not deliver in full (a day of it not covered by any load of the source's dated entities).
+    return f"""
+        select figures.*, previous.figure_value as previous_value, previous.period as previous_period
+        from {TABLE} as figures
+        left join {TABLE} as previous
+            on previous.figure_id = figures.figure_id
+            and previous.period_kind = figures.period_kind
+            and previous.period_end = figures.period_start - 1
+            and not exists (
+                select 1
+                from generate_series(previous.period_start, previous.period_end, interval '1 day') as days (day)
+                cross join (
+                    select distinct batches.raw_table
+                    from audit.load_batches as batches
+                    inner join marts.dim_source_system as systems
+                        on systems.source_system = figures.source_system
+                    where batches.window_start is not null
+                      and split_part(split_part(batches.raw_table, '.', 2), '__', 1) = systems.source_key
+                ) as tables
+                where not exists (
+                    select 1 from audit.load_batches as covering
+                    where covering.raw_table = tables.raw_table
+                      and days.day >= covering.window_start and days.day < covering.window_end
+                )
+            )
+        where figures.period = '{period.label}'
+    """
+
+
+def _changed_beyond(severity: str) -> str:
+    def limit(kind: str) -> float:
+        return THRESHOLDS[kind][severity]
+
+    return f"""
+        select figure_id, measure_kind, previous_period, previous_value, figure_value
+        from {{batch}}
+        where previous_value is not null and figure_value is not null and (
+            (measure_kind = 'ratio' and abs(figure_value - previous_value) > {limit("ratio")})
+            or (measure_kind in ('flow', 'stock')
+                and greatest(figure_value, previous_value) >= {SMALLEST_JUDGED}
+                and greatest(figure_value, previous_value)
+                    > (1 + case measure_kind when 'flow' then {limit("flow")} else {limit("stock")} end)
+                      * least(figure_value, previous_value))
+        )
+    """
 
 
 def expectations(period: Period) -> list:
@@ -31,4 +95,14 @@ def expectations(period: Period) -> list:
         gx.expectations.ExpectColumnValuesToNotBeNull(column="figure_value", description="no empty figure"),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="figure_value", min_value=0, description="no negative figure"),
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=_changed_beyond("warning"), severity="warning",
+            description="figures move within their usual range against the previous period"),
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=_changed_beyond("critical"),
+            description="no figure moves implausibly far against the previous period"),
     ]
+
+
+SUITE = Suite(name="rpt_report_figures", table=TABLE, layer="reporting", slice_query=slice_query,
+              expectations=expectations)

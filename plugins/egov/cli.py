@@ -7,6 +7,11 @@
     egov dbt ARGS...                 dbt with the warehouse's credentials
     egov run --period 2019Q1         the main job: extract, build, validate, publish, show
     egov figures --period 2019Q1     published figures (--json for machines)
+    egov report 2019Q1 --lang vi --format html|xlsx|md   the report's figures section from the release
+    egov trace 2019Q1 [FIGURE]       a figure traced to its raw rows and source batches, reconciled
+    egov waive --source ... --reason accept a gap in a source's data for the coverage gate
+    egov publish --period 2019Q1     build, validate and publish now (a new version needs --reason)
+    egov audit-pack 2019Q1           everything behind a release in one archive (--verify FILE to check one)
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import sys
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
@@ -156,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     period = parse_period(args.period)
     started = time.monotonic()
-    steps = 4 + len(SOURCES)
+    steps = 5 + len(SOURCES)
     step = 0
 
     def heading(text: str) -> None:
@@ -187,8 +193,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
     _run_dag("egov_publish_quarterly", load_end.isoformat(), {"period": period.label, "reason": args.reason})
+    heading(f"figure-level lineage of the {period.label} release")
+    _print(_lineage_summary(period))
     _print(f"pipeline finished in {time.monotonic() - started:.0f}s\n")
     return _show_figures(period, as_json=False)
+
+
+def _lineage_summary(period: Period) -> str:
+    """Whether every published figure traces down to its batches, reconciled, and where the details are."""
+    from egov import trace
+
+    with db.connect() as conn:
+        traces = trace.trace_period(conn, period)
+        release = conn.execute("select version, release_id from published.releases where period = %s "
+                               "order by version desc limit 1", (period.label,)).fetchone()
+        batches = conn.execute("select count(*) from published.release_batches where release_id = %s",
+                               (release[1],)).fetchone()[0]
+    broken = [figure_id for figure_id, found in traces.items() if not found["reconciled"]]
+    verified = {b["batch_id"] for found in traces.values() for b in found["batches"] if b["checksum_verified"]}
+    lines = [f"      release version {release[0]} ({release[1]}) rests on {batches} load batches "
+             f"({len(verified)} verified against their load checksums)",
+             f"      {len(traces) - len(broken)} of {len(traces)} figures reconcile at every level from release to "
+             "raw rows", f"      egov trace {period.label} FIGURE shows one chain; egov audit-pack {period.label} "
+             "packs it all for an auditor; egov report " + period.label + " renders the report"]
+    if broken:
+        lines.append(f"      NOT reconciled: {', '.join(broken)}")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- figures
@@ -295,7 +325,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     built = dbt.build(target)
     _print(f"dbt build {built.invocation_id}: {built.statuses}")
     with db.connect() as conn:
-        outcome = gate.run_gate(conn, period, target)
+        dbt.record_invocation(conn, built)
+        outcome = gate.run_gate(conn, period, target, dbt_invocation_id=built.invocation_id)
         if not outcome.success:
             raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
         try:
@@ -318,6 +349,114 @@ def _format_or_none(value: Decimal | None, missing: str = "-") -> str:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     return _show_figures(parse_period(args.period), args.json, args.current)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The report's figures section from the period's latest release, written to a file."""
+    from egov import report
+
+    period = parse_period(args.period)
+    with db.connect() as conn:
+        try:
+            data = report.load_report(conn, period)
+        except report.ReportError as refused:
+            raise CommandError(str(refused)) from None
+    output = args.output or config.state_dir() / "reports" / f"{period.label}_{args.lang}.{args.format}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(report.render(data, args.lang, args.format))
+    _print(str(output))
+    return 0
+
+
+# ---------------------------------------------------------------- lineage and waivers
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One figure's chain in full, or every figure of the period a line each; exit 1 unless all reconcile."""
+    from egov import trace
+
+    period = parse_period(args.period)
+    with db.connect() as conn:
+        try:
+            if args.figure:
+                traces = {args.figure: trace.trace_figure(conn, period, args.figure, args.version, not args.no_verify)}
+            else:
+                traces = trace.trace_period(conn, period, args.version, not args.no_verify)
+        except trace.TraceError as refused:
+            raise CommandError(str(refused)) from None
+    if args.json:
+        document = traces[args.figure] if args.figure else {"period": period.label, "figures": traces}
+        json.dump(trace.to_json(document), sys.stdout, indent=2, ensure_ascii=False, default=str)
+        _print()
+    elif args.figure:
+        _print(trace.format_trace(traces[args.figure]))
+    else:
+        for figure_id, found in traces.items():
+            levels = " ".join(f"{level['level']}{'✓' if level['reconciled'] else '✗'}" for level in found["levels"])
+            _print(f"{figure_id:<44} {trace._plain(found['figure']['value']):>14}  {levels}")
+        reconciled = sum(found["reconciled"] for found in traces.values())
+        _print(f"\n{reconciled} of {len(traces)} figures of {period.label} reconcile at every level "
+               f"(egov trace {period.label} FIGURE for one chain in full)")
+    return 0 if all(found["reconciled"] for found in traces.values()) else 1
+
+
+def cmd_audit_pack(args: argparse.Namespace) -> int:
+    """Write the auditor pack of a release, or check one against its SHA-256 manifest."""
+    import zipfile
+    from pathlib import Path
+
+    from egov import audit_pack
+
+    if args.verify:
+        try:
+            outcome = audit_pack.verify(Path(args.verify))
+        except (OSError, zipfile.BadZipFile) as unreadable:
+            raise CommandError(f"cannot read {args.verify}: {unreadable}") from None
+        for problem in outcome.problems:
+            _print(f"  {problem}")
+        _print(f"{args.verify}: {outcome.files} files " + ("match their SHA-256 manifest" if outcome.ok else
+                                                         "do NOT match their SHA-256 manifest"))
+        return 0 if outcome.ok else 1
+    if not args.period:
+        raise CommandError("give the period to pack (egov audit-pack 2019Q1), or --verify FILE")
+    period = parse_period(args.period)
+    with db.connect() as conn:
+        release = audit_pack.release_of(conn, period, args.version) if not args.output else None
+        output = Path(args.output) if args.output else (
+            config.state_dir() / "audit" / f"audit_pack_{period.label}_v{release['version']}.zip")
+        try:
+            path, digest = audit_pack.write(conn, period, output, args.version)
+        except audit_pack.AuditPackError as refused:
+            raise CommandError(str(refused)) from None
+    outcome = audit_pack.verify(path)
+    _print(f"{path}: {outcome.files} files, SHA-256 of the manifest {digest}")
+    _print("verified against its own manifest" if outcome.ok else "does NOT verify: " + "; ".join(outcome.problems))
+    return 0 if outcome.ok else 1
+
+
+def cmd_waive(args: argparse.Namespace) -> int:
+    """Record that a gap in a source's data is accepted, so that the coverage gate lets it through."""
+    import getpass
+    import uuid
+
+    from egov.sources import SOURCES
+
+    if args.source not in SOURCES:
+        raise CommandError(f"unknown source {args.source!r}; one of {', '.join(SOURCES)}")
+    last = args.to or args.day
+    if last < args.day:
+        raise CommandError(f"--to {last} is before the first day {args.day}")
+    if not args.reason.strip():
+        raise CommandError("a waiver needs a reason (--reason)")
+    waiver_id = uuid.uuid4()
+    with db.connect() as conn:
+        conn.execute(
+            "insert into audit.coverage_waivers (waiver_id, source_key, first_day, last_day, agency_code, reason, "
+            "waived_by) values (%s, %s, %s, %s, %s, %s, %s)",
+            (waiver_id, args.source, args.day, last, args.agency, args.reason.strip(), args.by or getpass.getuser()))
+    unit = f" unit {args.agency}" if args.agency else " every unit"
+    _print(f"waiver {waiver_id}: {args.source}{unit}, {args.day} .. {last}: {args.reason.strip()}")
+    return 0
 
 
 # ---------------------------------------------------------------- main
@@ -374,6 +513,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--current", action="store_true",
                    help="the warehouse's figures as they are now, whether or not a release carries them")
     p.set_defaults(func=cmd_figures)
+
+    from egov.report import FORMATS, LANGUAGES
+
+    p = sub.add_parser("report", help="the quarterly report's figures section from a release: HTML, XLSX or Markdown")
+    p.add_argument("period", help="quarter (2019Q1) or year (2019)")
+    p.add_argument("--lang", choices=LANGUAGES, default="vi", help="language of the report (default: vi)")
+    p.add_argument("--format", choices=FORMATS, default="html", help="default: html")
+    p.add_argument("--output", type=Path,
+                   help="file to write (default: <state dir>/reports/<period>_<lang>.<format>)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("trace", help="trace a figure down to the raw rows and source batches it came from")
+    p.add_argument("period", help="quarter (2019Q1) or year (2019)")
+    p.add_argument("figure", nargs="?", help="figure id (default: every figure of the period, a line each)")
+    p.add_argument("--version", type=int, help="a past version of the release (default: the latest)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--no-verify", action="store_true",
+                   help="do not recompute the batches' SHA-256 checksums from raw (faster)")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("audit-pack", help="one archive with everything behind a release, and its SHA-256 manifest")
+    p.add_argument("period", nargs="?", help="quarter (2019Q1) or year (2019)")
+    p.add_argument("--version", type=int, help="a past version of the release (default: the latest)")
+    p.add_argument("--output", help="the archive's path (default: .egov/audit/audit_pack_PERIOD_vN.zip)")
+    p.add_argument("--verify", metavar="FILE", help="check an archive against its manifest instead")
+    p.set_defaults(func=cmd_audit_pack)
+
+    p = sub.add_parser("waive", help="accept a gap in a source's data, with a reason, for the coverage gate")
+    p.add_argument("--source", required=True, help="source key (onestop, docmgmt, mail, ca, portal, registers)")
+    p.add_argument("--day", required=True, type=date.fromisoformat, help="first day of the gap")
+    p.add_argument("--to", type=date.fromisoformat, help="last day of the gap, inclusive (default: --day)")
+    p.add_argument("--agency", help="only this unit (default: every unit of the source)")
+    p.add_argument("--reason", required=True, help="why the gap is accepted; kept with the release it lets through")
+    p.add_argument("--by", help="who accepts it (default: the login name)")
+    p.set_defaults(func=cmd_waive)
     return parser
 
 

@@ -25,7 +25,7 @@ PLUGINS_DIR = PROJECT_ROOT / "plugins"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Schemas of the warehouse database, one per layer.
-WAREHOUSE_SCHEMAS = ("raw", "staging", "marts", "reporting", "published", "audit")
+WAREHOUSE_SCHEMAS = ("raw", "staging", "marts", "reporting", "published", "audit", "lineage")
 
 EXTERNAL_URL_VAR = "EGOV_DATABASE_URL"
 

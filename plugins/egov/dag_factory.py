@@ -168,13 +168,13 @@ def publish_dag():
         def dbt_build(**context) -> dict:
             from egov import pipeline
 
-            return _fail_fast_on_bad_data(pipeline.build_models, context)
+            return _fail_fast_on_bad_data(lambda ctx: pipeline.build_models(ctx, keep_artifacts=True), context)
 
         @task
-        def quality_gate(**context) -> str:
+        def quality_gate(built: dict, **context) -> str:
             from egov import pipeline
 
-            return _fail_fast_on_bad_data(pipeline.run_gate, context)
+            return _fail_fast_on_bad_data(lambda ctx: pipeline.run_gate(built["invocation_id"], ctx), context)
 
         @task
         def publish(validation_id: str, **context) -> dict:
@@ -183,8 +183,7 @@ def publish_dag():
             return _fail_fast_on_bad_data(lambda ctx: pipeline.publish_period(validation_id, ctx), context)
 
         built = dbt_build()
-        validation_id = quality_gate()
-        wait >> built >> validation_id
-        publish(validation_id)
+        wait >> built
+        publish(quality_gate(built))
 
     return publish_quarterly()

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from egov import config
+from egov import config, lineage_events
+from egov.extract import OUTSIDE_AIRFLOW, RunContext
 
 log = logging.getLogger(__name__)
 
@@ -60,31 +61,63 @@ def dbt_env(target: config.PgTarget) -> dict[str, str]:
 
 
 
-def run_dbt(args: list[str], target: config.PgTarget) -> DbtResult:
-    """Run ``dbt <args>``, one dbt at a time per warehouse; raise :class:`DbtError` if it fails."""
+def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_AIRFLOW) -> DbtResult:
+    """Run ``dbt <args>``, one dbt at a time per warehouse; raise :class:`DbtError` if it fails.
+
+    The invocation is one OpenLineage job run ``dbt.<command>``: from the sources and seeds the executed
+    nodes read to the models it built, with the invocation id and node statuses in its ``egov_dbt`` facet.
+    """
     cmd = [config.venv_tool("dbt"), *args]
-    with psycopg.connect(target.url(), autocommit=True) as lock_conn:
-        # The transform and publication DAGs both build; two concurrent delete+insert runs of one
-        # incremental model would duplicate its rows, so builds against one warehouse queue here.
-        lock_conn.execute("select pg_advisory_lock(hashtext('dbt-build'))")
-        # A result file left by an earlier invocation must not be read as this one's.
-        (target_dir() / "run_results.json").unlink(missing_ok=True)
-        log.info("running %s", " ".join(cmd))
-        proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
-                              text=True, check=False)
-        result = _read_run_results()
-    for line in proc.stdout.splitlines():
-        log.info("dbt: %s", line)
-    if proc.returncode != 0:
-        failures = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
-        only_tests_failed = bool(result.statuses.get("fail")) and not result.statuses.get("error")
-        raise DbtError(
-            f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n"
-            + "\n".join(failures[-20:] or proc.stdout.splitlines()[-20:])
-            + (f"\n{proc.stderr.strip()}" if proc.stderr.strip() else ""),
-            data_failure=only_tests_failed,
-        )
+    with lineage_events.job_run(f"dbt.{args[0]}", facets=[lineage_events.DbtRunFacet(command=" ".join(args))],
+                                parent=run) as lineage:
+        with psycopg.connect(target.url(), autocommit=True) as lock_conn:
+            # The transform and publication DAGs both build; two concurrent delete+insert runs of one
+            # incremental model would duplicate its rows, so builds against one warehouse queue here.
+            lock_conn.execute("select pg_advisory_lock(hashtext('dbt-build'))")
+            # A result file left by an earlier invocation must not be read as this one's.
+            (target_dir() / "run_results.json").unlink(missing_ok=True)
+            log.info("running %s", " ".join(cmd))
+            proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
+                                  text=True, check=False)
+            result = _read_run_results()
+            lineage.inputs, lineage.outputs = _lineage_datasets(lock_conn, result.nodes)
+        lineage.update(lineage_events.DbtRunFacet, invocation_id=result.invocation_id or None,
+                       statuses=result.statuses)
+        for line in proc.stdout.splitlines():
+            log.info("dbt: %s", line)
+        if proc.returncode != 0:
+            failures = [line for line in proc.stdout.splitlines() if "ERROR" in line or "FAIL" in line]
+            only_tests_failed = bool(result.statuses.get("fail")) and not result.statuses.get("error")
+            raise DbtError(
+                f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n"
+                + "\n".join(failures[-20:] or proc.stdout.splitlines()[-20:])
+                + (f"\n{proc.stderr.strip()}" if proc.stderr.strip() else ""),
+                data_failure=only_tests_failed,
+            )
     return result
+
+
+def _lineage_datasets(conn: psycopg.Connection, executed: dict[str, str]) -> tuple[list, list]:
+    """Table-level lineage of an invocation, from the manifest: the sources and seeds that the executed nodes
+    depend on (inputs), and the models it built successfully (outputs)."""
+    try:
+        manifest = json.loads((target_dir() / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return [], []  # dbt failed before it parsed the project
+
+    def relation(unique_id: str) -> str:
+        node = manifest["sources"].get(unique_id) or manifest["nodes"][unique_id]
+        return f"{node['schema']}.{node.get('identifier') or node.get('alias') or node['name']}"
+
+    read = sorted({
+        upstream for unique_id in executed if unique_id in manifest["nodes"]
+        for upstream in manifest["nodes"][unique_id].get("depends_on", {}).get("nodes", [])
+        if upstream.split(".")[0] in ("source", "seed")
+    })
+    built = sorted(unique_id for unique_id, status in executed.items()
+                   if unique_id.startswith("model.") and status == "success")
+    return ([lineage_events.warehouse_dataset(conn, relation(u)) for u in read],
+            [lineage_events.warehouse_dataset(conn, relation(u)) for u in built])
 
 
 def _read_run_results() -> DbtResult:
@@ -100,10 +133,28 @@ def _read_run_results() -> DbtResult:
     return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses, nodes)
 
 
-def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False) -> DbtResult:
+def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False,
+          run: RunContext = OUTSIDE_AIRFLOW) -> DbtResult:
     args = ["build"]
     if select:
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(args, target)
+    return run_dbt(args, target, run)
+
+
+def record_invocation(conn: psycopg.Connection, result: DbtResult, dag_id: str | None = None,
+                      run_id: str | None = None) -> None:
+    """Keep the artifacts of the build ``result`` in ``audit.dbt_invocations``, for the gate and release that
+    rely on it: the files in the target folder are overwritten by the next build."""
+    run_results = json.loads((target_dir() / "run_results.json").read_text())
+    if run_results["metadata"]["invocation_id"] != result.invocation_id:
+        raise DbtError(f"{target_dir()} holds the artifacts of dbt invocation "
+                       f"{run_results['metadata']['invocation_id']}, not of {result.invocation_id}")
+    manifest = (target_dir() / "manifest.json").read_text()
+    with conn.transaction():
+        conn.execute(
+            "insert into audit.dbt_invocations (invocation_id, command, run_results, manifest, dag_id, run_id) "
+            "values (%s, %s, %s, %s, %s, %s) on conflict (invocation_id) do nothing",
+            (result.invocation_id, run_results.get("args", {}).get("invocation_command") or "dbt build",
+             json.dumps(run_results), manifest, dag_id, run_id))

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from egov import sources
+from egov import lineage_events, sources
 from egov.connectors import DELIVERY_FIELDS, LOCAL_TZ, MALFORMED_FIELD, Connector, Page, SchemaDriftError, record_key
 from egov.warehouse import ensure_raw_table
 
@@ -29,11 +29,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunContext:
-    """Who asked for the load; empty outside Airflow."""
+    """Who asked for the load; empty outside Airflow.
+
+    The last four fields identify the task instance as Airflow's OpenLineage provider does, so that
+    lineage events can name it as their parent run (``egov.lineage_events.airflow_parent``).
+    """
 
     dag_id: str | None = None
     run_id: str | None = None
     task_id: str | None = None
+    #: The DAG run's logical date, or its ``run_after`` when it has none (a manual run in Airflow 3).
+    logical_date: datetime | None = None
+    try_number: int | None = None
+    map_index: int | None = -1
+    clear_number: int = 0
 
 
 OUTSIDE_AIRFLOW = RunContext()
@@ -144,7 +153,41 @@ def load_batch(
     pages: Iterable[Page],
     run: RunContext = OUTSIDE_AIRFLOW,
 ) -> LoadResult:
-    """Replace ``window`` of ``entity`` (or its whole snapshot) with ``pages`` in one transaction."""
+    """Replace ``window`` of ``entity`` (or its whole snapshot) with ``pages`` in one transaction.
+
+    The load is one OpenLineage job run ``extract.<source>.<entity>``, from the source's entity to the raw
+    table: START before the pages are read, COMPLETE with the batch's counts once the transaction has
+    committed, FAIL if anything raised.
+    """
+    batch_id = uuid.uuid4()
+    raw_table = source.raw_table(entity)
+    batch = lineage_events.BatchRunFacet(
+        batch_id=str(batch_id), source=source.key, entity=entity.name, raw_table=raw_table,
+        window_start=window[0].isoformat() if window else None,
+        window_end=window[1].isoformat() if window else None)
+    with lineage_events.job_run(
+        f"extract.{source.key}.{entity.name}",
+        inputs=[lineage_events.source_dataset(source.key, entity.name)],
+        outputs=[lineage_events.warehouse_dataset(conn, raw_table)],
+        facets=[batch],
+        parent=run,
+    ) as lineage:
+        result = _replace(conn, source, entity, window, pages, run, batch_id)
+        lineage.update(lineage_events.BatchRunFacet, row_count=result.row_count,
+                       rejected_count=result.rejected_count, replaced_rows=result.replaced_rows,
+                       checksum=result.checksum)
+    return result
+
+
+def _replace(
+    conn: psycopg.Connection,
+    source: sources.Source,
+    entity: sources.Entity,
+    window: tuple[date, date] | None,
+    pages: Iterable[Page],
+    run: RunContext,
+    batch_id: uuid.UUID,
+) -> LoadResult:
     pages = list(pages)
     records = [record for page in pages for record in page.records]
     digest = hashlib.sha256()
@@ -173,7 +216,6 @@ def load_batch(
     raw_table = source.raw_table(entity)
     schema, name = raw_table.split(".")
     table = sql.Identifier(schema, name)
-    batch_id = uuid.uuid4()
     if not pages:
         request = "nothing to read for this window"
     elif len(pages) == 1:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from egov import config
+from egov import config, lineage_events
 from egov.extract import OUTSIDE_AIRFLOW, RunContext
 from egov.periods import Period
 
@@ -49,6 +49,9 @@ class GateResult:
     failures: list[Failure] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
     figures_hash: str | None = None
+    dbt_invocation_id: str | None = None
+    #: Coverage waivers that excused gaps of the period (see ``egov waive``).
+    waivers: list[dict] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Failure]:
@@ -63,7 +66,10 @@ class GateResult:
             head = f"gate passed for {self.period}"
         else:
             head = f"gate BLOCKED publication of {self.period}: {len(self.blocking)} blocking failure(s)"
-        return "\n".join([head, *(f"  - {failure}" for failure in self.failures)])
+        waived = [f"  - waived: {w['source_key']} {w['first_day']}..{w['last_day']}"
+                  f"{' unit ' + w['agency_code'] if w['agency_code'] else ''} ({w['gaps']} gaps): {w['reason']} "
+                  f"[{w['waived_by']}]" for w in self.waivers]
+        return "\n".join([head, *(f"  - {failure}" for failure in self.failures), *waived])
 
 
 def gx_root() -> str:
@@ -81,8 +87,24 @@ def _context():
     return context
 
 
+def _exception_message(info) -> str | None:
+    """The first error message in GX's exception info (flat, or keyed by the metric that raised)."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception") or info.get("exception_message"):
+        return info.get("exception_message") or "raised an exception"
+    return next((found for item in info.values() if (found := _exception_message(item))), None)
+
+
 def _observed(result: dict) -> str:
     details = result.get("result") or {}
+    rows = (details.get("details") or {}).get("unexpected_rows")
+    if rows:
+        # The rows a query expectation found: they name the unit, day or figure at fault.
+        shown = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in rows[:5])
+        more = f" (+{details['observed_value'] - 5} more)" if isinstance(details.get("observed_value"), int) \
+            and details["observed_value"] > 5 else ""
+        return f"{details.get('observed_value', len(rows))} rows: {shown}{more}"[:600]
     for key in ("observed_value", "unexpected_count", "unexpected_list", "details"):
         if key in details and details[key] not in (None, [], {}):
             return f"{key}={json.dumps(details[key], default=str)[:300]}"
@@ -103,16 +125,15 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         name=DATASOURCE, connection_string="${" + CONNECTION_VAR + "}"
     )
     definitions = []
-    for module in SUITES:
-        model = module.MODEL.split(".")[1]
-        asset_name = f"{model}__{period.label}"
+    for suite_spec in SUITES:
+        asset_name = f"{suite_spec.name}__{period.label}"
         if asset_name in datasource.get_asset_names():
             datasource.delete_asset(asset_name)
-        asset = datasource.add_query_asset(name=asset_name, query=module.slice_query(period))
+        asset = datasource.add_query_asset(name=asset_name, query=suite_spec.slice_query(period).strip())
         batch = asset.add_batch_definition_whole_table(f"{asset_name}__slice")
-        suite = context.suites.add_or_update(
-            gx.ExpectationSuite(name=asset_name, expectations=module.expectations(period))
-        )
+        suite = context.suites.add_or_update(gx.ExpectationSuite(
+            name=asset_name, expectations=suite_spec.expectations(period),
+            meta={"guarded_table": suite_spec.table, "layer": suite_spec.layer}))
         definitions.append(context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
         ))
@@ -120,7 +141,9 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         name=f"{CHECKPOINT}__{period.label}",
         validation_definitions=definitions,
         actions=[UpdateDataDocsAction(name="update_data_docs")],
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        # COMPLETE: query expectations then return the rows they found (a missing unit and day, a figure
+        # out of range), which name the cause; long lists are cut before the result is stored.
+        result_format={"result_format": "COMPLETE", "partial_unexpected_count": 5},
     ))
     checkpoint_result = checkpoint.run()
     failures = []
@@ -131,7 +154,7 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
             if outcome.success:
                 continue
             expectation = outcome.expectation_config
-            raised = (outcome.exception_info or {}).get("exception_message")
+            raised = _exception_message(outcome.exception_info)
             failures.append(Failure(
                 suite=suite_result.suite_name.rsplit("__", 1)[0],  # the guarded model
                 expectation=expectation.type,
@@ -145,9 +168,44 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         success=not any(f.severity == "critical" for f in failures),
         gx_run_id=str(checkpoint_result.run_id),
         failures=failures,
-        statistics={"evaluated": evaluated, "failed": len(failures)},
+        statistics={"evaluated": evaluated, "failed": len(failures), "suites": len(definitions)},
     )
-    return gate, checkpoint_result.describe_dict()
+    return gate, _compact(checkpoint_result.describe_dict())
+
+
+#: Longest list kept of a result (unexpected values, indexes, rows) when it is stored.
+KEPT_LIST_ITEMS = 20
+
+
+def _compact(value):
+    """``value`` with every list cut to KEPT_LIST_ITEMS items (and a note of how many there were)."""
+    if isinstance(value, dict):
+        return {key: _compact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        kept = [_compact(item) for item in value[:KEPT_LIST_ITEMS]]
+        return [*kept, f"... {len(value) - KEPT_LIST_ITEMS} more"] if len(value) > KEPT_LIST_ITEMS else kept
+    return value
+
+
+def waivers_applied(conn: psycopg.Connection, period: Period) -> list[dict]:
+    """The coverage waivers that excuse a gap of ``period`` (what the coverage suite let through)."""
+    from egov_expectations import coverage
+
+    rows = conn.execute(
+        f"""
+        select waivers.waiver_id, waivers.source_key, waivers.first_day, waivers.last_day, waivers.agency_code,
+               waivers.reason, waivers.waived_by, waivers.waived_at, count(*) as gaps
+        from ({coverage.slice_query(period)}) as deliveries
+        join audit.coverage_waivers as waivers using (waiver_id)
+        where deliveries.status = 'waived'
+        group by waivers.waiver_id
+        order by waivers.waived_at
+        """).fetchall()
+    keys = ("waiver_id", "source_key", "first_day", "last_day", "agency_code", "reason", "waived_by", "waived_at",
+            "gaps")
+    return [{key: value if isinstance(value, int | str | None) else str(value) for key, value in zip(keys, row,
+                                                                                                     strict=True)}
+            for row in rows]
 
 
 def record(conn: psycopg.Connection, gate: GateResult, raw: dict, run: RunContext = OUTSIDE_AIRFLOW) -> None:
@@ -155,25 +213,42 @@ def record(conn: psycopg.Connection, gate: GateResult, raw: dict, run: RunContex
         conn.execute(
             """
             insert into audit.validation_runs (validation_id, period, checkpoint, success, gx_run_id,
-                failed, statistics, result, dag_id, run_id, figures_hash)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                failed, statistics, result, dag_id, run_id, figures_hash, dbt_invocation_id, waivers)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (gate.validation_id, gate.period, CHECKPOINT, gate.success, gate.gx_run_id,
              json.dumps([f.__dict__ for f in gate.failures]), json.dumps(gate.statistics),
-             json.dumps(raw, default=str), run.dag_id, run.run_id, gate.figures_hash),
+             json.dumps(raw, default=str), run.dag_id, run.run_id, gate.figures_hash, gate.dbt_invocation_id,
+             json.dumps(gate.waivers)),
         )
 
 
 def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
-             run: RunContext = OUTSIDE_AIRFLOW) -> GateResult:
-    from egov.publish import content_hash, period_figures
+             run: RunContext = OUTSIDE_AIRFLOW, dbt_invocation_id: str | None = None) -> GateResult:
+    """Validate ``period`` and record the outcome, tied to the dbt build (``dbt_invocation_id``) it judged.
 
-    before = content_hash(period_figures(conn, period))
-    gate, raw = validate(period, target)
-    conn.commit()  # end the snapshot the first hash was read in
-    if content_hash(period_figures(conn, period)) != before:
-        raise RuntimeError(f"the figures of {period.label} were rebuilt during validation; run the gate again")
-    gate.figures_hash = before
-    record(conn, gate, raw, run)
+    One OpenLineage job run ``gate.<period>`` over the guarded tables; a blocked gate still COMPLETEs (it
+    judged), with ``success: false`` in its ``egov_validation`` facet.
+    """
+    from egov.publish import content_hash, period_figures
+    from egov_expectations import SUITES
+
+    with lineage_events.job_run(
+        f"gate.{period.label}",
+        inputs=[lineage_events.warehouse_dataset(conn, table) for table in sorted({s.table for s in SUITES})],
+        parent=run,
+    ) as lineage:
+        before = content_hash(period_figures(conn, period))
+        gate, raw = validate(period, target)
+        conn.commit()  # end the snapshot the first hash was read in
+        if content_hash(period_figures(conn, period)) != before:
+            raise RuntimeError(f"the figures of {period.label} were rebuilt during validation; run the gate again")
+        gate.figures_hash = before
+        gate.dbt_invocation_id = dbt_invocation_id
+        gate.waivers = waivers_applied(conn, period)
+        record(conn, gate, raw, run)
+        lineage.add(lineage_events.ValidationRunFacet(
+            validation_id=str(gate.validation_id), gx_run_id=gate.gx_run_id, period=gate.period,
+            success=gate.success, dbt_invocation_id=dbt_invocation_id))
     log.info(gate.explain())
     return gate

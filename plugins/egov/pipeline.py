@@ -47,8 +47,10 @@ def source_connector(source: Source) -> Connector:
 
 
 def run_context(context) -> RunContext:
-    ti = context["ti"]
-    return RunContext(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id)
+    ti, dag_run = context["ti"], context["dag_run"]
+    return RunContext(dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id,
+                      logical_date=dag_run.logical_date or dag_run.run_after, try_number=ti.try_number,
+                      map_index=ti.map_index, clear_number=dag_run.clear_number or 0)
 
 
 def _local_date(moment) -> date:
@@ -92,17 +94,24 @@ def extract(source: Source, context) -> list[LoadResult]:
         return extract_source(conn, source, source_connector(source), window, run_context(context))
 
 
-def build_models(context) -> dict:
-    result = dbt.build(warehouse_target())
+def build_models(context, keep_artifacts: bool = False) -> dict:
+    """``dbt build``; with ``keep_artifacts`` (a build a release will rest on) its run_results and manifest
+    are kept in ``audit.dbt_invocations``."""
+    target = warehouse_target()
+    result = dbt.build(target, run=run_context(context))
     log.info("dbt build %s in %.1fs: %s", result.invocation_id, result.elapsed_s, result.statuses)
+    if keep_artifacts:
+        run = run_context(context)
+        with connect(target) as conn:
+            dbt.record_invocation(conn, result, run.dag_id, run.run_id)
     return {"invocation_id": result.invocation_id, "statuses": result.statuses}
 
 
-def run_gate(context) -> str:
+def run_gate(dbt_invocation_id: str, context) -> str:
     period = report_period(context)
     target = warehouse_target()
     with connect(target) as conn:
-        outcome = gate.run_gate(conn, period, target, run_context(context))
+        outcome = gate.run_gate(conn, period, target, run_context(context), dbt_invocation_id)
     if not outcome.success:
         raise GateBlocked(outcome.explain())
     return str(outcome.validation_id)

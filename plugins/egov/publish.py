@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import psycopg
 
+from egov import lineage_events
 from egov.extract import OUTSIDE_AIRFLOW, RunContext
 from egov.periods import Period
 
@@ -47,12 +48,34 @@ def period_figures(conn: psycopg.Connection, period: Period) -> list[tuple[str, 
 
 def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             run: RunContext = OUTSIDE_AIRFLOW, reason: str | None = None) -> Release:
-    """Write the period's figures from ``reporting`` as the next version, unless they are unchanged."""
+    """Write the period's figures from ``reporting`` as the next version, unless they are unchanged.
+
+    One OpenLineage job run ``publish.<period>``, from the reporting figures to ``published.report_figures``,
+    with the release in its ``egov_release`` facet.
+    """
+    with lineage_events.job_run(
+        f"publish.{period.label}",
+        inputs=[lineage_events.warehouse_dataset(conn, "reporting.rpt_report_figures")],
+        outputs=[lineage_events.warehouse_dataset(conn, "published.report_figures")],
+        parent=run,
+    ) as lineage:
+        release = _publish(conn, period, validation_id, run, reason)
+        if not release.created:
+            lineage.outputs = []  # nothing written: the latest release stands
+        lineage.add(lineage_events.ReleaseRunFacet(
+            release_id=str(release.release_id), period=release.period, version=release.version,
+            content_hash=release.content_hash, validation_id=str(validation_id), created=release.created))
+    return release
+
+
+def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID, run: RunContext,
+             reason: str | None) -> Release:
     with conn.transaction():
         # One publisher per period at a time; versions stay gap-free.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"publish:{period.label}",))
         validation = conn.execute(
-            "select success, figures_hash from audit.validation_runs where validation_id = %s and period = %s",
+            "select success, figures_hash, gx_run_id, dbt_invocation_id from audit.validation_runs "
+            "where validation_id = %s and period = %s",
             (validation_id, period.label),
         ).fetchone()
         if not validation or not validation[0]:
@@ -84,14 +107,15 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         (published_at,) = conn.execute(
             """
             insert into published.releases (release_id, period, version, content_hash, figure_count,
-                validation_id, reason, published_at, dag_id, run_id)
-            values (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)
+                validation_id, reason, published_at, dag_id, run_id, gx_run_id, dbt_invocation_id)
+            values (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s, %s)
             returning published_at
             """,
             (release_id, period.label, version, digest, len(figures), validation_id,
              reason or "first publication",
-             run.dag_id, run.run_id),
+             run.dag_id, run.run_id, validation[2], validation[3]),
         ).fetchone()
+        record_batches_used(conn, release_id, period)
         with conn.cursor().copy(
             "copy published.report_figures (release_id, period, version, figure_id, value, unit) from stdin"
         ) as copy:
@@ -112,6 +136,22 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             )
     log.info("published %s version %d (%d figures, %s)", period.label, version, len(figures), digest[:12])
     return Release(release_id, period.label, version, digest, published_at, created=True)
+
+
+def record_batches_used(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
+    """Store which load batches the release's figures were computed from: the batches of the raw rows that
+    the figure-level lineage (``lineage.lineage_indicator_raw_rows``) finds behind each figure."""
+    from egov.trace import figure_raw_rows_query
+
+    conn.execute(
+        f"""
+        insert into published.release_batches (release_id, batch_id, raw_table, rows_used)
+        select %s, batch_id, raw_table, count(distinct record_index)
+        from ({figure_raw_rows_query(conn, period)}) as used
+        group by batch_id, raw_table
+        """,
+        (release_id,),
+    )
 
 
 def published_figures(conn: psycopg.Connection, period: Period) -> list[dict]:

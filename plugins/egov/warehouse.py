@@ -78,6 +78,39 @@ comment on table audit.validation_runs is
 alter table audit.validation_runs add column if not exists figures_hash text;
 comment on column audit.validation_runs.figures_hash is
     'Content hash of the period''s report figures that were validated; publication must match it.';
+alter table audit.validation_runs add column if not exists dbt_invocation_id text;
+comment on column audit.validation_runs.dbt_invocation_id is
+    'The dbt build whose tables were validated (audit.dbt_invocations).';
+alter table audit.validation_runs add column if not exists waivers jsonb not null default '[]';
+comment on column audit.validation_runs.waivers is
+    'Coverage waivers (audit.coverage_waivers) that excused gaps in this run: without them it would have failed.';
+
+create table if not exists audit.dbt_invocations (
+    invocation_id   text primary key,
+    command         text        not null,
+    run_results     jsonb       not null,
+    manifest        jsonb       not null,
+    recorded_at     timestamptz not null default clock_timestamp(),
+    dag_id          text,
+    run_id          text
+);
+comment on table audit.dbt_invocations is
+    'The dbt builds that fed a publication gate, with their run_results.json and manifest.json as dbt wrote them.';
+
+create table if not exists audit.coverage_waivers (
+    waiver_id       uuid primary key,
+    source_key      text        not null,
+    first_day       date        not null,
+    last_day        date        not null,
+    agency_code     text,
+    reason          text        not null check (length(trim(reason)) > 0),
+    waived_by       text        not null,
+    waived_at       timestamptz not null default clock_timestamp(),
+    check (first_day <= last_day)
+);
+comment on table audit.coverage_waivers is
+    'Gaps in a source''s data that a person accepted, with the reason: the coverage gate lets them through. '
+    'agency_code null: every unit of the source on those days. Append-only.';
 """
 
 PUBLISHED_DDL = """
@@ -95,6 +128,21 @@ create table if not exists published.releases (
     unique (period, version)
 );
 comment on table published.releases is 'Immutable, versioned releases of a period''s report figures.';
+alter table published.releases add column if not exists dbt_invocation_id text;
+alter table published.releases add column if not exists gx_run_id text;
+comment on column published.releases.dbt_invocation_id is 'The dbt build the figures came from.';
+comment on column published.releases.gx_run_id is 'The Great Expectations checkpoint run that let them through.';
+comment on column published.releases.run_id is 'The Airflow run that published (null when published from the CLI).';
+
+create table if not exists published.release_batches (
+    release_id  uuid    not null references published.releases (release_id),
+    batch_id    uuid    not null references audit.load_batches (batch_id),
+    raw_table   text    not null,
+    rows_used   integer not null,
+    primary key (release_id, batch_id)
+);
+comment on table published.release_batches is
+    'The load batches whose raw rows the release''s figures were computed from, and how many of their rows.';
 
 create table if not exists published.report_figures (
     release_id  uuid    not null references published.releases (release_id),
@@ -123,7 +171,7 @@ comment on table published.release_diffs is
 
 create or replace function published.forbid_change() returns trigger language plpgsql as $$
 begin
-    raise exception 'published.% is append-only: releases cannot be updated or deleted', tg_table_name
+    raise exception '%.% is append-only: its rows cannot be updated or deleted', tg_table_schema, tg_table_name
         using errcode = 'insufficient_privilege';
 end $$;
 
@@ -136,22 +184,23 @@ comment on view published.current_figures is 'The latest published version of ev
 
 """
 
-IMMUTABLE_TABLES = ("releases", "report_figures", "release_diffs")
+#: Tables whose rows, once written, stand: releases and what an auditor relies on to read them.
+IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
+                    "published.release_batches", "audit.coverage_waivers")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:
     conn.execute(AUDIT_DDL)
     conn.execute(PUBLISHED_DDL)
-    for table in IMMUTABLE_TABLES:
+    for qualified in IMMUTABLE_TABLES:
+        schema, table = qualified.split(".")
         trigger = sql.Identifier(f"{table}_append_only")
-        conn.execute(
-            sql.SQL("drop trigger if exists {} on published.{}").format(trigger, sql.Identifier(table))
-        )
+        conn.execute(sql.SQL("drop trigger if exists {} on {}").format(trigger, sql.Identifier(schema, table)))
         conn.execute(
             sql.SQL(
-                "create trigger {} before update or delete or truncate on published.{} "
+                "create trigger {} before update or delete or truncate on {} "
                 "for each statement execute function published.forbid_change()"
-            ).format(trigger, sql.Identifier(table))
+            ).format(trigger, sql.Identifier(schema, table))
         )
 
 
@@ -204,7 +253,8 @@ class AccessRole:
 #: The consumer roles, by the name ``egov db url --role`` knows them by.
 ACCESS_ROLES = {
     "bi": AccessRole("egov_bi_reader", "EGOV_BI_READER_PASSWORD", ("marts", "reporting", "published")),
-    "auditor": AccessRole("egov_auditor", "EGOV_AUDITOR_PASSWORD", ("marts", "reporting", "published", "audit")),
+    "auditor": AccessRole("egov_auditor", "EGOV_AUDITOR_PASSWORD",
+                          ("marts", "reporting", "published", "audit", "lineage")),
 }
 # Any constant works: it only keeps two bootstraps of one database from granting at the same time.
 ACCESS_LOCK_KEY = 840_019_002

@@ -84,6 +84,110 @@ def test_the_quarter_batch_accounts_for_every_raw_row(published_q1):
     assert raw_rows == row_count > 0 and rejected == 0
 
 
+def egov(*args: str, check: bool = True):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "egov.cli", *args], capture_output=True, text=True, check=check)
+
+
+def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1):
+    import json
+
+    document = json.loads(egov("trace", Q1.label, "--json").stdout)
+    traces = document["figures"]
+    assert set(traces) == set(published_q1)
+    release_id, version, _ = current_release(Q1)
+    with db.connect() as conn:
+        release_batches = dict(conn.execute(
+            "select batch_id::text, rows_used from published.release_batches where release_id = %s",
+            (release_id,)).fetchall())
+    used: dict[str, int] = {}
+    for figure_id, found in traces.items():
+        levels = {level["level"]: level for level in found["levels"]}
+        assert found["reconciled"], (figure_id, [lvl for lvl in found["levels"] if not lvl["reconciled"]])
+        assert list(levels) == ["release", "figure", "rollup", "daily_facts", "raw_rows", "batches"]
+        assert found["release"]["version"] == version and found["release"]["release_id"] == str(release_id)
+        assert Decimal(str(levels["release"]["value"])) == published_q1[figure_id]
+        for part in found["components"]:
+            # Every component is made of raw rows whose contributions sum to its daily facts and its rollup.
+            assert part["raw_rows"] > 0 and part["raw_sum"] == part["daily_sum"], (figure_id, part)
+        assert found["batches"] and all(b["checksum_verified"] is not False for b in found["batches"])
+        for batch in found["batches"]:
+            used[batch["batch_id"]] = max(used.get(batch["batch_id"], 0), batch["rows_used"])
+    # The release recorded exactly the batches its figures trace to.
+    assert set(used) == set(release_batches)
+    assert all(release_batches[batch] >= rows for batch, rows in used.items())
+
+    text = egov("trace", Q1.label, "onestop_dossiers_received").stdout
+    assert "reconciled at every level" in text and "raw.onestop__dossier_counts" in text
+
+
+def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
+    with db.connect() as conn:
+        batch_id, index, payload = conn.execute(
+            "select batch_id, record_index, payload from raw.onestop__dossier_counts "
+            "where record_date = %s and payload ->> 'event' = 'received' order by record_index limit 1",
+            (Q1.start + timedelta(days=40),)).fetchone()
+        conn.execute("update raw.onestop__dossier_counts set payload = jsonb_set(payload, '{count}', "
+                     "to_jsonb((payload ->> 'count')::int + 1)) where batch_id = %s and record_index = %s",
+                     (batch_id, index))
+    try:
+        broken = egov("trace", Q1.label, "onestop_dossiers_received", check=False)
+    finally:
+        with db.connect() as conn:
+            conn.execute("update raw.onestop__dossier_counts set payload = %s where batch_id = %s and "
+                         "record_index = %s", (json_text(payload), batch_id, index))
+    assert broken.returncode == 1
+    assert "NOT reconciled" in broken.stdout
+    assert "≠ daily facts" in broken.stdout
+    assert "CHECKSUM MISMATCH" in broken.stdout or "not verifiable" in broken.stdout
+    assert egov("trace", Q1.label, "onestop_dossiers_received").returncode == 0
+
+
+def json_text(payload: dict) -> str:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(published_q1, tmp_path):
+    import csv as csv_module
+    import io
+    import json
+    import zipfile
+
+    path = tmp_path / "pack.zip"
+    out = egov("audit-pack", Q1.label, "--output", str(path)).stdout
+    assert "verified against its own manifest" in out
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        release = json.loads(archive.read("release.json"))
+        batches = list(csv_module.DictReader(io.StringIO(archive.read("batch_manifest.csv").decode("utf-8-sig"))))
+        trace = json.loads(archive.read("lineage/trace.json"))
+        run_results = json.loads(archive.read("dbt/run_results.json"))
+    assert {"figures.csv", "indicator_definitions.csv", "validation/gate.json", "validation/checkpoint.json",
+            "dbt/manifest.json", "lineage/openlineage.jsonl", "MANIFEST.sha256"} <= names
+    assert {k: Decimal(str(v["value"])) for k, v in release["figures"].items()} == published_q1
+    assert release["reconciled"] is True and all(found["reconciled"] for found in trace.values())
+    assert run_results["metadata"]["invocation_id"] == release["dbt_invocation_id"]
+    with db.connect() as conn:
+        recorded = {row[0] for row in conn.execute(
+            "select batch_id::text from published.release_batches where release_id = %s",
+            (release["release_id"],))}
+    assert {row["batch_id"] for row in batches} == recorded
+
+    # One changed byte in one file, and the pack no longer verifies, naming the file.
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tampered, "w") as copy:
+        for name in source.namelist():
+            data = source.read(name)
+            copy.writestr(name, data.replace(b"38751", b"38752") if name == "release.json" else data)
+    checked = egov("audit-pack", "--verify", str(tampered), check=False)
+    assert checked.returncode == 1
+    assert "release.json: SHA-256 differs from the manifest" in checked.stdout
+
+
 def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     from egov import dbt, gate
 
@@ -95,9 +199,42 @@ def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     dbt.build(db.warehouse_target())
     outcome, _ = gate.validate(partial, db.warehouse_target())
     assert not outcome.success
-    coverage = [f for f in outcome.blocking if f.description.startswith("every unit × day of 2018Q3")]
+    coverage = [f for f in outcome.blocking if f.description.startswith("every unit × source × day of 2018Q3")]
     assert coverage, outcome.explain()
     # Only the slice being published is judged: 2018Q3's gaps say nothing about 2019Q1, which still passes.
+    assert gate.validate(Q1, db.warehouse_target())[0].success
+
+
+def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausible_jump(published_q1):
+    from egov import gate
+
+    day = Q1.start + timedelta(days=20)
+    with db.connect() as conn:
+        batch_id, payload = conn.execute(
+            "select batch_id, payload from raw.mail__accounts_daily where record_date = %s limit 1",
+            (day,)).fetchone()
+        # A hand-made insert: the same key again, and a count written as text.
+        conn.execute("insert into raw.mail__accounts_daily (batch_id, record_date, record_index, payload, loaded_at) "
+                     "values (%s, %s, -1, %s, now())",
+                     (batch_id, day, json_text({**payload, "Số tài khoản tạo mới": "-3"})))
+        # A figure twenty times what it was the quarter before (the CA's feed is loaded from 2016: 2018Q4 is known).
+        conn.execute("update reporting.rpt_report_figures set figure_value = figure_value * 20 "
+                     "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
+    try:
+        outcome, _ = gate.validate(Q1, db.warehouse_target())
+    finally:
+        with db.connect() as conn:
+            conn.execute("delete from raw.mail__accounts_daily where record_index = -1")
+            conn.execute("update reporting.rpt_report_figures set figure_value = figure_value / 20 "
+                         "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
+    assert not outcome.success
+    blocking = {(f.suite, f.description): f.observed for f in outcome.blocking}
+    kinds = blocking[("raw__mail__accounts_daily",
+                      "every record of raw.mail__accounts_daily carries the registry's fields with their kinds")]
+    assert "field=Số tài khoản tạo mới" in kinds and "record_index=-1" in kinds
+    assert ("raw__mail__accounts_daily", "one record of raw.mail__accounts_daily per Ngày, Mã đơn vị") in blocking
+    jump = blocking[("rpt_report_figures", "no figure moves implausibly far against the previous period")]
+    assert "figure_id=digital_signature_certificates_active" in jump and "previous_period=2018Q4" in jump
     assert gate.validate(Q1, db.warehouse_target())[0].success
 
 
@@ -180,6 +317,54 @@ def test_bad_records_block_publication_and_the_last_release_stays(published_q1, 
     republished = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
     assert republished.succeeded, republished.summary()
     assert current_release(Q1) == before
+
+
+def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_waived(published_q1, simulator):
+    import subprocess
+    import sys
+
+    from egov import gate
+    from egov.cli import _gate_failures
+
+    with db.connect() as conn:
+        unit = conn.execute("select agency_code from marts.dim_agency where is_onestop_unit and agency_level = "
+                            "'commune' order by agency_code limit 1").fetchone()[0]
+        waived = {row[0] for row in conn.execute(
+            "select generate_series(first_day, last_day, interval '1 day')::date from audit.coverage_waivers "
+            "where source_key = 'onestop' and (agency_code is null or agency_code = %s)", (unit,))}
+    # A day no earlier run of this test database waived (waivers are append-only).
+    day = next(d for d in reversed(Q1.days()) if d not in waived and d.weekday() < 5)
+    window = {"window_start": str(day), "window_end": str(day + timedelta(days=1))}
+    before = current_release(Q1)
+    simulator.faults.unclosed.add((day, unit))
+    try:
+        assert run_dag("egov_extract_onestop", "2019-04-01", window).succeeded
+        blocked = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label})
+    finally:
+        simulator.reset_faults()
+    assert blocked.tasks["quality_gate"] == "failed" and blocked.tasks["publish"] == "upstream_failed"
+    assert current_release(Q1) == before
+    cause = _gate_failures(blocked.run_id)
+    assert f"every unit × source × day of {Q1.label} has arrived or is waived" in cause, cause
+    assert f"source_key=onestop, entity=daily_closes, day={day}, agency_code={unit}" in cause, cause
+
+    # The unit's office confirms the close is lost: a person waives the gap, with a reason, and the gate
+    # lets it through, recording the waiver it relied on.
+    reason = f"commune {unit} did not close {day}; its office confirmed no dossiers were lost"
+    out = subprocess.run([sys.executable, "-m", "egov.cli", "waive", "--source", "onestop", "--day", str(day),
+                          "--agency", unit, "--reason", reason, "--by", "test"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith("waiver ")
+    with db.connect() as conn:
+        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+        stored = conn.execute("select success, waivers from audit.validation_runs where validation_id = %s",
+                              (outcome.validation_id,)).fetchone()
+    assert outcome.success, outcome.explain()
+    assert stored[0] is True
+    assert [(w["agency_code"], w["reason"], w["gaps"]) for w in stored[1]] == [(unit, reason, 1)]
+    assert any(f.description == f"no gap of {Q1.label} had to be waived" for f in outcome.warnings)
+    # The source sends the close after all; the next build has no gap.
+    assert run_dag("egov_extract_onestop", "2019-04-01", window).succeeded
 
 
 def test_published_releases_cannot_be_changed(published_q1):

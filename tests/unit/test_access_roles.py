@@ -16,7 +16,7 @@ from egov import cli, config, db, warehouse
 
 READABLE = {
     "bi": ("marts", "reporting", "published"),
-    "auditor": ("marts", "reporting", "published", "audit"),
+    "auditor": ("marts", "reporting", "published", "audit", "lineage"),
 }
 WRITES = {
     "insert": "insert into {} (id) values (2)",

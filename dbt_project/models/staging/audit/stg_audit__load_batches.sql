@@ -12,9 +12,16 @@ renamed as (
         raw_table,
         window_start,
         window_end,
+        request,
+        pages,
         row_count,
         rejected_count,
-        loaded_at
+        checksum,
+        replaced_rows,
+        loaded_at,
+        dag_id,
+        run_id,
+        task_id
     from source
 )
 

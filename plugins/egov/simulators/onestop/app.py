@@ -81,6 +81,11 @@ def create_app(dataset: OneStopDataset, token: str, faults: Faults | None = None
     def daily_closes(
         date_range: DateRange, page: PageNumber = 1, page_size: PageSize = DEFAULT_PAGE_SIZE
     ) -> JSONResponse:
+        date_from, date_to = date_range
+        if any(date_from <= day <= date_to for day, _ in faults.unclosed):
+            rows = [row for row in dataset.daily_closes(date_from, date_to, 0, dataset.daily_close_total(*date_range))
+                    if (date.fromisoformat(row["date"]), row["unit_code"]) not in faults.unclosed]
+            return paged(page, page_size, len(rows), lambda offset, limit: rows[offset : offset + limit], faults)
         return paged(
             page,
             page_size,

@@ -189,6 +189,7 @@ class Faults(TransportFaults):
     withheld_on: these dates' dossier counts are not served yet (delivered late); removing a date delivers it.
     restated_on: the first dossier-count record of each of these dates is served with this many more dossiers
         (the source revised a past day).
+    unclosed: these (date, unit code) pairs have no daily close: the unit did not close its day.
     Plus the transport faults of :class:`TransportFaults`.
     """
 
@@ -196,6 +197,7 @@ class Faults(TransportFaults):
     malformed_on: set[date] = field(default_factory=set)
     withheld_on: set[date] = field(default_factory=set)
     restated_on: dict[date, int] = field(default_factory=dict)
+    unclosed: set[tuple[date, str]] = field(default_factory=set)
 
 
 class _DatedTable:

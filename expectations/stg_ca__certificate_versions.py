@@ -1,0 +1,42 @@
+"""The CA's certificate versions as typed by staging: the dates a stock of active certificates is derived from."""
+
+import great_expectations as gx
+
+from egov.config import LOCAL_TIMEZONE
+from egov.periods import Period
+from egov_expectations.suite import Suite, days_of
+
+TABLE = "staging.stg_ca__certificate_versions"
+
+
+def slice_query(period: Period) -> str:
+    local_day = f"(updated_at at time zone '{LOCAL_TIMEZONE}')::date"
+    return f"select * from {TABLE} where {days_of(local_day, period)}"
+
+
+def expectations(period: Period) -> list:
+    # An anti-join written as a join: GX aliases {batch} itself unless the query joins.
+    unknown_agencies = """
+        select versions.agency_code, count(*) as versions
+        from {batch} as versions
+        left join staging.stg_ca__agencies as agencies on agencies.agency_code = versions.agency_code
+        where versions.agency_code is not null and agencies.agency_code is null
+        group by versions.agency_code
+    """
+    return [
+        gx.expectations.ExpectColumnValuesToBeInSet(
+            column="holder_type", value_set=["organisation", "person"], description="known holder types"),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="expires_at", column_B="issued_at", or_equal=False,
+            description="a certificate expires after it is issued"),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="revoked_at", column_B="issued_at", or_equal=True, ignore_row_if="either_value_is_missing",
+            description="a certificate is revoked only after it is issued"),
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query=unknown_agencies, severity="warning",
+            description="every certificate's agency is in the CA's agency list"),
+    ]
+
+
+SUITE = Suite(name="stg_ca__certificate_versions", table=TABLE, layer="staging", slice_query=slice_query,
+              expectations=expectations)
