@@ -115,6 +115,7 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
     """Run the checkpoint for ``period``; return the outcome and the raw GX result."""
     import great_expectations as gx
     from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.core.run_identifier import RunIdentifier
 
     from egov_expectations import SUITES
 
@@ -145,7 +146,10 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         # out of range), which name the cause; long lists are cut before the result is stored.
         result_format={"result_format": "COMPLETE", "partial_unexpected_count": 5},
     ))
-    checkpoint_result = checkpoint.run()
+    validation_id = uuid.uuid4()
+    # The GX run is named after the gate run, so Data Docs (filed by run name) and audit.validation_runs join.
+    run_id = RunIdentifier(run_name=f"{CHECKPOINT}__{period.label}__{validation_id}")
+    checkpoint_result = checkpoint.run(run_id=run_id)
     failures = []
     evaluated = 0
     for suite_result in checkpoint_result.run_results.values():
@@ -163,10 +167,10 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
                 observed=f"error: {raised}" if raised else _observed(outcome.to_json_dict()),
             ))
     gate = GateResult(
-        validation_id=uuid.uuid4(),
+        validation_id=validation_id,
         period=period.label,
         success=not any(f.severity == "critical" for f in failures),
-        gx_run_id=str(checkpoint_result.run_id),
+        gx_run_id=f"{run_id.run_name}@{checkpoint_result.run_id.run_time.isoformat()}",
         failures=failures,
         statistics={"evaluated": evaluated, "failed": len(failures), "suites": len(definitions)},
     )

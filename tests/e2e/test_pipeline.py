@@ -108,6 +108,10 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
         assert found["reconciled"], (figure_id, [lvl for lvl in found["levels"] if not lvl["reconciled"]])
         assert list(levels) == ["release", "figure", "rollup", "daily_facts", "raw_rows", "batches"]
         assert found["release"]["version"] == version and found["release"]["release_id"] == str(release_id)
+        # The release names the GX run of the gate that let it through, and the dbt build it came from.
+        assert found["release"]["gx_run_id"].startswith(
+            f"publication_gate__{Q1.label}__{found['release']['validation_id']}@")
+        assert found["release"]["dbt_invocation_id"]
         assert Decimal(str(levels["release"]["value"])) == published_q1[figure_id]
         for part in found["components"]:
             # Every component is made of raw rows whose contributions sum to its daily facts and its rollup.
