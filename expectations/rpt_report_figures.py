@@ -71,10 +71,12 @@ def _changed_beyond(severity: str) -> str:
     def limit(kind: str) -> float:
         return THRESHOLDS[kind][severity]
 
+    # A figure starting from nothing (a new service, a new language) is worth a look, not a stop.
+    from_nothing = "" if severity == "warning" else "and least(figure_value, previous_value) > 0"
     return f"""
         select figure_id, measure_kind, previous_period, previous_value, figure_value
         from {{batch}}
-        where previous_value is not null and figure_value is not null and (
+        where previous_value is not null and figure_value is not null {from_nothing} and (
             (measure_kind = 'ratio' and abs(figure_value - previous_value) > {limit("ratio")})
             or (measure_kind in ('flow', 'stock')
                 and greatest(figure_value, previous_value) >= {SMALLEST_JUDGED}

@@ -86,12 +86,13 @@ def _table(conn: psycopg.Connection, query: str, params: tuple) -> tuple[list[di
 
 
 def release_of(conn: psycopg.Connection, period: Period, version: int | None) -> dict:
-    found = _rows(conn, "select * from published.releases where period = %s and (%s::int is null or version = %s) "
-                        "order by version desc limit 1", (period.label, version, version))
+    from egov.publish import latest_release
+
+    found = latest_release(conn, period, version)
     if not found:
         raise AuditPackError(f"{period.label} has no release" + (f" version {version}" if version else "")
                              + "; publish it first (egov publish, or the egov_publish_quarterly DAG)")
-    return found[0]
+    return found
 
 
 def contents(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict[str, bytes]:
@@ -107,17 +108,9 @@ def contents(conn: psycopg.Connection, period: Period, version: int | None = Non
         from published.report_figures as figures
         left join marts.report_figure_catalogue as catalogue using (figure_id)
         where figures.release_id = %s order by catalogue.display_order""", (release_id,))
-    definitions = _table(conn, """
-        select indicators.*
-        from marts.dim_indicator as indicators
-        where indicators.indicator_code in (
-            select figure_id from published.report_figures where release_id = %s
-            union select numerator_code from marts.dim_indicator as ratios
-                where ratios.indicator_code in (select figure_id from published.report_figures where release_id = %s)
-            union select denominator_code from marts.dim_indicator as ratios
-                where ratios.indicator_code in (select figure_id from published.report_figures where release_id = %s)
-        )
-        order by indicators.indicator_code""", (release_id, release_id, release_id))
+    # As the release recorded them, not as the catalogue says today.
+    definitions = _table(conn, "select * from published.release_indicators where release_id = %s "
+                               "order by indicator_code", (release_id,))
     batches = _table(conn, """
         select used.batch_id, batches.source_system, batches.entity, batches.raw_table, batches.window_start,
                batches.window_end, batches.request, batches.pages, batches.row_count, batches.rejected_count,
@@ -130,7 +123,10 @@ def contents(conn: psycopg.Connection, period: Period, version: int | None = Non
     checkpoint = gate.pop("result")
     dbt_run = _rows(conn, "select run_results, manifest from audit.dbt_invocations where invocation_id = %s",
                     (release["dbt_invocation_id"],))
-    traced = trace.trace_period(conn, period, release["version"])
+    try:
+        traced = trace.trace_period(conn, period, release["version"])
+    except trace.TraceError as untraceable:
+        raise AuditPackError(str(untraceable)) from None
     batch_ids = [str(batch["batch_id"]) for batch in batches[0]]
     events = [
         *lineage_events.read_events(lineage_events.ReleaseRunFacet, "release_id", str(release_id)),
@@ -142,7 +138,9 @@ def contents(conn: psycopg.Connection, period: Period, version: int | None = Non
     # Releases published before the project recorded these have none; the pack says so rather than guess.
     not_recorded = [name for name, missing in (
         ("dbt invocation and its artifacts", not dbt_run), ("Great Expectations run id", not release["gx_run_id"]),
-        ("batches used", not batches[0])) if missing]
+        ("batches used", not batches[0]), ("indicator definitions at publication", not definitions[0]),
+        ("OpenLineage events (they went to a server, not the state folder's file)",
+         lineage_events.transport_kind() != "file")) if missing]
     release_document = {
         **release,
         "not_recorded": not_recorded,

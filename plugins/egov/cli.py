@@ -202,11 +202,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _lineage_summary(period: Period) -> str:
     """Whether every published figure traces down to its batches, reconciled, and where the details are."""
     from egov import trace
+    from egov.publish import latest_release
 
     with db.connect() as conn:
         traces = trace.trace_period(conn, period)
-        release = conn.execute("select version, release_id from published.releases where period = %s "
-                               "order by version desc limit 1", (period.label,)).fetchone()
+        latest = latest_release(conn, period)
+        release = (latest["version"], latest["release_id"])
         batches = conn.execute("select count(*) from published.release_batches where release_id = %s",
                                (release[1],)).fetchone()[0]
     broken = [figure_id for figure_id, found in traces.items() if not found["reconciled"]]
@@ -393,7 +394,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     else:
         for figure_id, found in traces.items():
             levels = " ".join(f"{level['level']}{'✓' if level['reconciled'] else '✗'}" for level in found["levels"])
-            _print(f"{figure_id:<44} {trace._plain(found['figure']['value']):>14}  {levels}")
+            _print(f"{figure_id:<44} {trace.plain_number(found['figure']['value']):>14}  {levels}")
         reconciled = sum(found["reconciled"] for found in traces.values())
         _print(f"\n{reconciled} of {len(traces)} figures of {period.label} reconcile at every level "
                f"(egov trace {period.label} FIGURE for one chain in full)")
@@ -421,11 +422,11 @@ def cmd_audit_pack(args: argparse.Namespace) -> int:
         raise CommandError("give the period to pack (egov audit-pack 2019Q1), or --verify FILE")
     period = parse_period(args.period)
     with db.connect() as conn:
-        release = audit_pack.release_of(conn, period, args.version) if not args.output else None
-        output = Path(args.output) if args.output else (
-            config.state_dir() / "audit" / f"audit_pack_{period.label}_v{release['version']}.zip")
         try:
-            path, digest = audit_pack.write(conn, period, output, args.version)
+            release = audit_pack.release_of(conn, period, args.version)
+            output = Path(args.output) if args.output else (
+                config.state_dir() / "audit" / f"audit_pack_{period.label}_v{release['version']}.zip")
+            path, digest = audit_pack.write(conn, period, output, release["version"])
         except audit_pack.AuditPackError as refused:
             raise CommandError(str(refused)) from None
     outcome = audit_pack.verify(path)
@@ -450,6 +451,10 @@ def cmd_waive(args: argparse.Namespace) -> int:
         raise CommandError("a waiver needs a reason (--reason)")
     waiver_id = uuid.uuid4()
     with db.connect() as conn:
+        # A waiver cannot be taken back: a mistyped unit must be refused, not recorded.
+        if args.agency and not conn.execute("select 1 from marts.dim_agency where agency_code = %s",
+                                            (args.agency,)).fetchone():
+            raise CommandError(f"unknown unit {args.agency!r}: not in marts.dim_agency")
         conn.execute(
             "insert into audit.coverage_waivers (waiver_id, source_key, first_day, last_day, agency_code, reason, "
             "waived_by) values (%s, %s, %s, %s, %s, %s, %s)",

@@ -42,6 +42,10 @@ class DbtResult:
     statuses: dict[str, int]
     #: Each node's status by its unique id (model.egov.dim_date, test.egov.assert_..., ...).
     nodes: dict[str, str] = field(default_factory=dict)
+    #: run_results.json and manifest.json as this invocation wrote them, read while it still held the build
+    #: lock (the next build overwrites the files).
+    run_results_json: str = field(default="", repr=False)
+    manifest_json: str = field(default="", repr=False)
 
 
 def target_dir() -> Path:
@@ -80,7 +84,7 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
             proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
                                   text=True, check=False)
             result = _read_run_results()
-            lineage.inputs, lineage.outputs = _lineage_datasets(lock_conn, result.nodes)
+            lineage.inputs, lineage.outputs = _lineage_datasets(lock_conn, result)
         lineage.update(lineage_events.DbtRunFacet, invocation_id=result.invocation_id or None,
                        statuses=result.statuses)
         for line in proc.stdout.splitlines():
@@ -97,40 +101,49 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
     return result
 
 
-def _lineage_datasets(conn: psycopg.Connection, executed: dict[str, str]) -> tuple[list, list]:
-    """Table-level lineage of an invocation, from the manifest: the sources and seeds that the executed nodes
-    depend on (inputs), and the models it built successfully (outputs)."""
+def _lineage_datasets(conn: psycopg.Connection, result: DbtResult) -> tuple[list, list]:
+    """Table-level lineage of an invocation, from its manifest: the sources and seeds that the executed nodes
+    depend on (inputs), and the models it built successfully (outputs). Lineage never fails a build: a
+    manifest it cannot read gives none."""
     try:
-        manifest = json.loads((target_dir() / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return [], []  # dbt failed before it parsed the project
+        manifest = json.loads(result.manifest_json)
 
-    def relation(unique_id: str) -> str:
-        node = manifest["sources"].get(unique_id) or manifest["nodes"][unique_id]
-        return f"{node['schema']}.{node.get('identifier') or node.get('alias') or node['name']}"
+        def relation(unique_id: str) -> str:
+            node = manifest["sources"].get(unique_id) or manifest["nodes"][unique_id]
+            return f"{node['schema']}.{node.get('identifier') or node.get('alias') or node['name']}"
 
-    read = sorted({
-        upstream for unique_id in executed if unique_id in manifest["nodes"]
-        for upstream in manifest["nodes"][unique_id].get("depends_on", {}).get("nodes", [])
-        if upstream.split(".")[0] in ("source", "seed")
-    })
-    built = sorted(unique_id for unique_id, status in executed.items()
-                   if unique_id.startswith("model.") and status == "success")
-    return ([lineage_events.warehouse_dataset(conn, relation(u)) for u in read],
-            [lineage_events.warehouse_dataset(conn, relation(u)) for u in built])
+        read = sorted({
+            upstream for unique_id in result.nodes if unique_id in manifest["nodes"]
+            for upstream in manifest["nodes"][unique_id].get("depends_on", {}).get("nodes", [])
+            if upstream.split(".")[0] in ("source", "seed")
+        })
+        built = sorted(unique_id for unique_id, status in result.nodes.items()
+                       if unique_id.startswith("model.") and status == "success")
+        return ([lineage_events.warehouse_dataset(conn, relation(u)) for u in read],
+                [lineage_events.warehouse_dataset(conn, relation(u)) for u in built])
+    except (ValueError, KeyError, TypeError) as unreadable:
+        if result.manifest_json:  # no manifest at all: dbt failed before it parsed the project
+            log.warning("no table-level lineage for dbt invocation %s: %r", result.invocation_id, unreadable)
+        return [], []
 
 
 def _read_run_results() -> DbtResult:
     path = target_dir() / "run_results.json"
     try:
-        data = json.loads(path.read_text())
+        text = path.read_text()
+        data = json.loads(text)
     except (OSError, ValueError):
         return DbtResult("", 0.0, {})
     statuses: dict[str, int] = {}
     for node in data.get("results", []):
         statuses[node["status"]] = statuses.get(node["status"], 0) + 1
     nodes = {node["unique_id"]: node["status"] for node in data.get("results", [])}
-    return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses, nodes)
+    try:
+        manifest = (target_dir() / "manifest.json").read_text()
+    except OSError:
+        manifest = ""
+    return DbtResult(data["metadata"]["invocation_id"], data.get("elapsed_time", 0.0), statuses, nodes, text,
+                     manifest)
 
 
 def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False,
@@ -146,15 +159,14 @@ def build(target: config.PgTarget, select: str | None = None, full_refresh: bool
 def record_invocation(conn: psycopg.Connection, result: DbtResult, dag_id: str | None = None,
                       run_id: str | None = None) -> None:
     """Keep the artifacts of the build ``result`` in ``audit.dbt_invocations``, for the gate and release that
-    rely on it: the files in the target folder are overwritten by the next build."""
-    run_results = json.loads((target_dir() / "run_results.json").read_text())
-    if run_results["metadata"]["invocation_id"] != result.invocation_id:
-        raise DbtError(f"{target_dir()} holds the artifacts of dbt invocation "
-                       f"{run_results['metadata']['invocation_id']}, not of {result.invocation_id}")
-    manifest = (target_dir() / "manifest.json").read_text()
+    rely on it."""
+    if not result.run_results_json or not result.manifest_json:
+        raise DbtError(f"dbt invocation {result.invocation_id or '(none)'} left no run_results.json and "
+                       f"manifest.json in {target_dir()}")
+    run_results = json.loads(result.run_results_json)
     with conn.transaction():
         conn.execute(
             "insert into audit.dbt_invocations (invocation_id, command, run_results, manifest, dag_id, run_id) "
             "values (%s, %s, %s, %s, %s, %s) on conflict (invocation_id) do nothing",
             (result.invocation_id, run_results.get("args", {}).get("invocation_command") or "dbt build",
-             json.dumps(run_results), manifest, dag_id, run_id))
+             result.run_results_json, result.manifest_json, dag_id, run_id))

@@ -184,10 +184,16 @@ def airflow_namespace() -> str:
     return os.environ.get("AIRFLOW__OPENLINEAGE__NAMESPACE") or os.environ.get("OPENLINEAGE_NAMESPACE", "default")
 
 
+def transport_kind() -> str:
+    """The transport the environment chooses: file (the default), console, or http (with a URL)."""
+    url = os.environ.get(URL_VAR, "").strip()
+    return os.environ.get(TRANSPORT_VAR, "").strip().lower() or ("http" if url else "file")
+
+
 def client() -> OpenLineageClient:
     """The client for the transport the environment chooses; raises :class:`LineageConfigError` if it cannot work."""
     url = os.environ.get(URL_VAR, "").strip()
-    kind = os.environ.get(TRANSPORT_VAR, "").strip().lower() or ("http" if url else "file")
+    kind = transport_kind()
     if kind not in TRANSPORTS:
         raise LineageConfigError(f"{TRANSPORT_VAR}={kind!r}: choose one of {', '.join(TRANSPORTS)}")
     if kind != "http":

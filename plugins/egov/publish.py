@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import psycopg
+from psycopg.rows import dict_row
 
 from egov import lineage_events
 from egov.extract import OUTSIDE_AIRFLOW, RunContext
@@ -89,20 +90,18 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
                 f"the figures of {period.label} changed after validation {validation_id} (a rebuild ran in "
                 "between); run the gate again before publishing"
             )
-        latest = conn.execute(
-            "select release_id, version, content_hash, published_at from published.releases "
-            "where period = %s order by version desc limit 1",
-            (period.label,),
-        ).fetchone()
-        if latest and latest[2] == digest:
-            log.info("figures of %s unchanged since version %d; no new release", period.label, latest[1])
-            return Release(latest[0], period.label, latest[1], digest, latest[3], created=False)
-        version = latest[1] + 1 if latest else 1
+        latest = latest_release(conn, period)
+        if latest and latest["content_hash"] == digest:
+            log.info("figures of %s unchanged since version %d; no new release", period.label, latest["version"])
+            return Release(latest["release_id"], period.label, latest["version"], digest, latest["published_at"],
+                           created=False)
+        version = latest["version"] + 1 if latest else 1
         if latest and not (reason or "").strip():
             raise PublicationError(
-                f"the figures of {period.label} differ from version {latest[1]}: a new version needs a reason "
-                "(egov publish --reason, or `reason` in the publish DAG's conf)"
+                f"the figures of {period.label} differ from version {latest['version']}: a new version needs a "
+                "reason (egov publish --reason, or `reason` in the publish DAG's conf)"
             )
+        _refuse_unreconciled(conn, period)
         release_id = uuid.uuid4()
         (published_at,) = conn.execute(
             """
@@ -115,7 +114,7 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
              reason or "first publication",
              run.dag_id, run.run_id, validation[2], validation[3]),
         ).fetchone()
-        record_batches_used(conn, release_id, period)
+        _record_lineage(conn, release_id, period)
         with conn.cursor().copy(
             "copy published.report_figures (release_id, period, version, figure_id, value, unit) from stdin"
         ) as copy:
@@ -132,25 +131,63 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
                     as old using (figure_id)
                 where new.value is distinct from old.value
                 """,
-                {"release": release_id, "period": period.label, "version": version, "previous": latest[0]},
+                {"release": release_id, "period": period.label, "version": version,
+                 "previous": latest["release_id"]},
             )
     log.info("published %s version %d (%d figures, %s)", period.label, version, len(figures), digest[:12])
     return Release(release_id, period.label, version, digest, published_at, created=True)
 
 
-def record_batches_used(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
-    """Store which load batches the release's figures were computed from: the batches of the raw rows that
-    the figure-level lineage (``lineage.lineage_indicator_raw_rows``) finds behind each figure."""
-    from egov.trace import figure_raw_rows_query
+def latest_release(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict | None:
+    """The period's latest release (or its ``version``), as a row of ``published.releases``; None if there is none."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(
+            "select * from published.releases where period = %s and (%s::int is null or version = %s) "
+            "order by version desc limit 1", (period.label, version, version)).fetchone()
+
+
+def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
+    """Publish only figures whose raw rows, daily facts and rollups agree: a load that committed after the
+    build would otherwise leave the release resting on batches its figures were not computed from."""
+    from egov.trace import trace_period
+
+    traces = trace_period(conn, period, verify_checksums=False)
+    # From the warehouse's figure down; the figure differing from the last release is why a version is made.
+    below_the_release = ("rollup", "daily_facts", "raw_rows", "batches")
+    broken = {figure_id: failed for figure_id, found in traces.items()
+              if (failed := [level["level"] for level in found["levels"]
+                             if level["level"] in below_the_release and not level["reconciled"]])}
+    if broken:
+        raise PublicationError(
+            f"the figures of {period.label} do not reconcile with their raw rows ("
+            + "; ".join(f"{figure_id}: {', '.join(levels)}" for figure_id, levels in sorted(broken.items()))
+            + "): raw data changed since the build; build and run the gate again (egov trace shows the chain)")
+
+
+def _record_lineage(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
+    """Store what the release rests on: the load batches of the raw rows behind its figures (found by the
+    figure-level lineage), and the definitions of the indicators it reports, as they are at publication."""
+    from egov.trace import batches_used_query
 
     conn.execute(
         f"""
         insert into published.release_batches (release_id, batch_id, raw_table, rows_used)
-        select %s, batch_id, raw_table, count(distinct record_index)
-        from ({figure_raw_rows_query(conn, period)}) as used
-        group by batch_id, raw_table
+        select %s, batch_id, raw_table, rows_used from ({batches_used_query(conn, period)}) as used
         """,
         (release_id,),
+    )
+    conn.execute(
+        """
+        insert into published.release_indicators (release_id, indicator_code, indicator_name_vi, indicator_name_en,
+            measure_kind, unit, numerator_code, denominator_code, definition, legal_basis, valid_from, valid_to)
+        select %s, indicator_code, indicator_name_vi, indicator_name_en, measure_kind, unit, numerator_code,
+               denominator_code, definition, legal_basis, valid_from, valid_to
+        from marts.dim_indicator
+        where indicator_code in (
+            select figure_id from lineage.lineage_figure_components where period = %s
+            union select indicator_code from lineage.lineage_figure_components where period = %s)
+        """,
+        (release_id, period.label, period.label),
     )
 
 

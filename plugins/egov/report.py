@@ -405,27 +405,28 @@ def load_report(conn: psycopg.Connection, period: Period) -> ReportData:
 
 
 def _latest_release(conn: psycopg.Connection, period: Period) -> Release:
-    row = conn.execute(
-        "select release_id, period, version, content_hash, figure_count, validation_id, reason, published_at, "
-        "dag_id, run_id from published.releases where period = %s order by version desc limit 1",
-        (period.label,)).fetchone()
+    from egov.publish import latest_release
+
+    row = latest_release(conn, period)
     if row is None:
         raise ReportError(f"nothing published for {period.label}: publish it first "
                           f"(egov run --period {period.label}, or egov publish --period {period.label})")
-    release_id, label, version, digest, count, validation_id, reason, published_at, dag_id, run_id = row
-    return Release(str(release_id), label, version, digest, count, str(validation_id), reason, published_at,
-                   dag_id, run_id)
+    return Release(str(row["release_id"]), row["period"], row["version"], row["content_hash"], row["figure_count"],
+                   str(row["validation_id"]), row["reason"], row["published_at"], row["dag_id"], row["run_id"])
 
 
 def _released_figures(conn: psycopg.Connection, release_id: str) -> tuple[Figure, ...]:
     rows = conn.execute(
         """
         select f.figure_id, f.value, f.unit, c.report_section, c.display_order, c.source_system, c.measure_kind,
-               coalesce(c.quote_vi, ''), coalesce(c.meaning_en, ''), i.indicator_name_vi, i.indicator_name_en,
-               i.definition, i.legal_basis
+               coalesce(c.quote_vi, ''), coalesce(c.meaning_en, ''),
+               -- The definitions the release recorded; the catalogue's for releases made before it did.
+               coalesce(r.indicator_name_vi, i.indicator_name_vi), coalesce(r.indicator_name_en, i.indicator_name_en),
+               coalesce(r.definition, i.definition), coalesce(r.legal_basis, i.legal_basis)
         from published.report_figures as f
         left join marts.report_figure_catalogue as c on f.figure_id = c.figure_id
         left join marts.dim_indicator as i on f.figure_id = i.indicator_code
+        left join published.release_indicators as r on f.release_id = r.release_id and f.figure_id = r.indicator_code
         where f.release_id = %s
         order by c.display_order nulls last, f.figure_id
         """, (release_id,)).fetchall()

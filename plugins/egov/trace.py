@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
 from psycopg import sql
@@ -29,6 +29,7 @@ from egov.periods import Period
 
 RAW_ROWS_VIEW = "lineage.lineage_indicator_raw_rows"
 LEVELS = ("release", "figure", "rollup", "daily_facts", "raw_rows", "batches")
+SIX_PLACES = Decimal("0.000001")
 
 
 class TraceError(RuntimeError):
@@ -75,8 +76,21 @@ def figure_raw_rows_query(conn: psycopg.Connection, period: Period, figure_id: s
     parts = [_raw_rows_select(figure, component)
              for figure, found in components(conn, period, figure_id).items() for component in found]
     if not parts:
-        raise TraceError(f"no figures of {period.label} in the warehouse (lineage.lineage_figure_components)")
+        raise TraceError(f"the warehouse has no figures for {period.label}")
     return sql.SQL("\nunion all\n").join(parts).as_string(conn)
+
+
+def batches_used_query(conn: psycopg.Connection, period: Period, figure_id: str | None = None) -> str:
+    """SQL: the load batches behind the period's figures (or one figure) and how many of their rows they use.
+
+    A stock stated on a day its source had nothing (no site online) has a row without a batch: no batch
+    is behind it."""
+    return f"""
+        select batch_id, raw_table, count(distinct record_index) as rows_used
+        from ({figure_raw_rows_query(conn, period, figure_id)}) as used
+        where batch_id is not null
+        group by batch_id, raw_table
+    """
 
 
 @dataclass
@@ -138,13 +152,16 @@ class Tracer:
             raise TraceError(f"{figure_id!r} is not a figure of the report (see marts.report_figure_catalogue)")
         release = self._release(period, figure_id, version)
         figure = self._figure(period, figure_id)
-        indicator = self._indicator(figure_id)
+        indicator = self._indicator(figure_id, release)
         levels: list[dict] = []
         if release:
             same = release["value"] == figure["value"]
-            levels.append(_level("release", release["value"], 1, True,
+            intact = self._release_intact(release)
+            levels.append(_level("release", release["value"], 1, intact,
                                  f"published.report_figures, release {release['release_id']} version "
-                                 f"{release['version']}"))
+                                 f"{release['version']}: " + (
+                                     "its figures hash to the content hash recorded at publication" if intact else
+                                     "its figures do NOT hash to the content hash recorded at publication")))
             levels.append(_level("figure", figure["value"], 1, same,
                                  "reporting.rpt_report_figures equals the release" if same else
                                  "reporting.rpt_report_figures differs from the release: sources changed since; "
@@ -162,7 +179,8 @@ class Tracer:
             daily = self._daily_facts(period, figure_id, component)
             raw = self._raw_rows(figure_id, component)
             rollup_value = reconciliation[component.role]["rollup_value"]
-            component_daily_ok = rollup_value is not None and round(daily["sum"], 6) == rollup_value
+            component_daily_ok = rollup_value is not None and daily["sum"].quantize(SIX_PLACES, ROUND_HALF_UP) \
+                == rollup_value
             differing = _cells_differing(daily["cells"], raw["cells"])
             component_raw_ok = raw["sum"] == daily["sum"] and not differing
             daily_ok &= component_daily_ok
@@ -179,13 +197,14 @@ class Tracer:
             })
         levels.append(_level(
             "daily_facts", _single_sum(parts, "daily_sum"), daily_rows, daily_ok,
-            "; ".join(f"{p['role']} {p['indicator_code']}: {p['daily_rows']} rows of intermediate.int_indicator_daily "
-                      f"{p['first_day']}..{p['last_day']}, Σ {_plain(p['daily_sum'])} "
-                      f"{'=' if p['daily_reconciled'] else '≠'} rollup {_plain(p['rollup_value'])}" for p in parts)))
+            "; ".join(f"{p['role']} {p['indicator_code']}: {p['daily_rows']} rows of "
+                      f"intermediate.int_indicator_daily {p['first_day']}..{p['last_day']}, "
+                      f"Σ {plain_number(p['daily_sum'])} {'=' if p['daily_reconciled'] else '≠'} "
+                      f"rollup {plain_number(p['rollup_value'])}" for p in parts)))
         levels.append(_level(
             "raw_rows", _single_sum(parts, "raw_sum"), raw_rows, raw_ok,
             "; ".join(f"{p['role']} {p['indicator_code']}: {p['raw_rows']} rows of {', '.join(p['raw_tables'])}, "
-                      f"Σ {_plain(p['raw_sum'])} {'=' if p['raw_reconciled'] else '≠'} daily facts"
+                      f"Σ {plain_number(p['raw_sum'])} {'=' if p['raw_reconciled'] else '≠'} daily facts"
                       + (f", {len(p['cells_differing'])} day × agency cells differ" if p["cells_differing"] else "")
                       for p in parts)))
         batches = self._batches(period, figure_id)
@@ -194,11 +213,18 @@ class Tracer:
             batch["checksum_verified"], batch["checksum_detail"] = check.verified, check.detail
         broken = [b for b in batches if b["checksum_verified"] is False]
         verified = sum(b["checksum_verified"] is True for b in batches)
-        levels.append(_level(
-            "batches", None, len(batches), not broken,
-            f"{len(batches)} load batches; {verified} verified against their load checksum, "
-            f"{len(batches) - verified - len(broken)} partly replaced by later loads (not verifiable), "
-            f"{len(broken)} changed after loading"))
+        detail = (f"{len(batches)} load batches; {verified} verified against their load checksum, "
+                  f"{len(batches) - verified - len(broken)} partly replaced by later loads (not verifiable), "
+                  f"{len(broken)} changed after loading")
+        if release:
+            recorded = self._release_batches(release["release_id"])
+            later = [b for b in batches if b["batch_id"] not in recorded]
+            for batch in batches:
+                batch["recorded_by_release"] = batch["batch_id"] in recorded
+            detail += ("; all of them the batches the release recorded" if not later else
+                       f"; {len(later)} loaded after the release (the days or snapshots were reloaded; the sums "
+                       "above show whether the values still agree)")
+        levels.append(_level("batches", None, len(batches), not broken, detail))
         return {
             "period": period.label, "figure_id": figure_id,
             "reconciled": all(level["reconciled"] for level in levels),
@@ -244,19 +270,35 @@ class Tracer:
         keys = ("value", "unit", "measure_kind", "report_section", "quote_vi", "meaning_en")
         return dict(zip(keys, row, strict=True))
 
-    def _indicator(self, figure_id: str) -> dict:
-        row = self.conn.execute(
-            """
-            select indicator_code, indicator_name_vi, indicator_name_en, measure_kind, unit, numerator_code,
-                   denominator_code, definition, legal_basis, valid_from, valid_to
-            from marts.dim_indicator where indicator_code = %s
-            """, (figure_id,)).fetchone()
+    def _indicator(self, figure_id: str, release: dict | None) -> dict:
+        """The indicator's definition as the release recorded it (or, unpublished, as the warehouse has it)."""
+        columns = ("indicator_code, indicator_name_vi, indicator_name_en, measure_kind, unit, numerator_code, "
+                   "denominator_code, definition, legal_basis, valid_from, valid_to")
+        current = self.conn.execute(f"select {columns} from marts.dim_indicator where indicator_code = %s",
+                                    (figure_id,)).fetchone()
+        recorded = release and self.conn.execute(
+            f"select {columns} from published.release_indicators where release_id = %s and indicator_code = %s",
+            (release["release_id"], figure_id)).fetchone()
         keys = ("indicator_code", "name_vi", "name_en", "measure_kind", "unit", "numerator_code", "denominator_code",
                 "definition", "legal_basis", "valid_from", "valid_to")
-        indicator = dict(zip(keys, row, strict=True))
+        indicator = dict(zip(keys, recorded or current, strict=True))
         indicator["valid_from"] = str(indicator["valid_from"])
         indicator["valid_to"] = indicator["valid_to"] and str(indicator["valid_to"])
+        indicator["as_of"] = "the release" if recorded else "the warehouse now"
+        indicator["changed_since_release"] = bool(recorded) and tuple(recorded) != tuple(current)
         return indicator
+
+    def _release_intact(self, release: dict) -> bool:
+        """Whether the release's stored figures still hash to the content hash recorded with them."""
+        from egov.publish import content_hash
+
+        figures = self.conn.execute("select figure_id, value, unit from published.report_figures "
+                                    "where release_id = %s", (release["release_id"],)).fetchall()
+        return content_hash(figures) == release["content_hash"]
+
+    def _release_batches(self, release_id: str) -> set[str]:
+        return {row[0] for row in self.conn.execute(
+            "select batch_id::text from published.release_batches where release_id = %s", (release_id,))}
 
     def _reconciliation(self, period: Period, figure_id: str) -> list[dict]:
         with self.conn.cursor(row_factory=dict_row) as cursor:
@@ -285,19 +327,21 @@ class Tracer:
             numerator, denominator = reconciliation["numerator"], reconciliation["denominator"]
             recomputed = None
             if numerator["rollup_value"] is not None and denominator["rollup_value"]:
-                recomputed = round(numerator["rollup_value"] / denominator["rollup_value"], 6)
+                # As numeric(20, 6) rounds: half away from zero (Python's round() would round half to even).
+                recomputed = (numerator["rollup_value"] / denominator["rollup_value"]).quantize(SIX_PLACES,
+                                                                                              ROUND_HALF_UP)
             parts_ok = all(_agency_sum_ok(part) for part in (numerator, denominator))
             ok = recomputed == figure["value"] and parts_ok
-            return ok, (f"reporting.rpt_indicator_period: {_plain(numerator['rollup_value'])} / "
-                        f"{_plain(denominator['rollup_value'])} = {_plain(recomputed)} "
+            return ok, (f"reporting.rpt_indicator_period: {plain_number(numerator['rollup_value'])} / "
+                        f"{plain_number(denominator['rollup_value'])} = {plain_number(recomputed)} "
                         f"{'=' if recomputed == figure['value'] else '≠'} the figure; numerator and denominator "
                         f"{'each equal' if parts_ok else 'do NOT each equal'} their sums over agencies")
         value = reconciliation["value"]
         ok = value["rollup_value"] == figure["value"] and _agency_sum_ok(value)
-        return ok, (f"reporting.rpt_indicator_period: {_plain(value['rollup_value'])} "
+        return ok, (f"reporting.rpt_indicator_period: {plain_number(value['rollup_value'])} "
                     f"{'=' if value['rollup_value'] == figure['value'] else '≠'} the figure; "
                     f"Σ {value['agency_rows']} agency rows of intermediate.int_indicator_agency_period = "
-                    f"{_plain(value['agency_sum'])}")
+                    f"{plain_number(value['agency_sum'])}")
 
     def _daily_facts(self, period: Period, figure_id: str, component: Component) -> dict:
         rows = self.conn.execute(
@@ -319,8 +363,9 @@ class Tracer:
         count = 0
         for day, agency, table, contribution, n in rows:
             cells[(day, agency)] = cells.get((day, agency), Decimal(0)) + contribution
-            tables.add(table)
-            count += n
+            if table is not None:  # a stock of zero on a day its source had nothing: no raw row behind it
+                tables.add(table)
+                count += n
         return {"rows": count, "sum": sum(cells.values(), Decimal(0)), "cells": cells, "tables": sorted(tables)}
 
     def _batches(self, period: Period, figure_id: str) -> list[dict]:
@@ -331,8 +376,7 @@ class Tracer:
                        batches.window_start, batches.window_end, batches.request, batches.checksum,
                        batches.row_count, batches.rejected_count, batches.loaded_at, batches.dag_id,
                        batches.run_id, batches.task_id, used.rows_used
-                from (select batch_id, count(distinct (raw_table, record_index)) as rows_used
-                      from ({figure_raw_rows_query(self.conn, period, figure_id)}) as raw group by batch_id) as used
+                from ({batches_used_query(self.conn, period, figure_id)}) as used
                 join audit.load_batches as batches using (batch_id)
                 order by batches.raw_table, batches.window_start nulls first, batches.loaded_at
                 """).fetchall()
@@ -365,7 +409,8 @@ def _level(name: str, value, rows: int, reconciled: bool, detail: str) -> dict:
     return {"level": name, "value": value, "rows": rows, "reconciled": bool(reconciled), "detail": detail}
 
 
-def _plain(value) -> str:
+def plain_number(value) -> str:
+    """A number as the command line shows it: 38,751; 0.937354; 'unknown' for none."""
     if value is None:
         return "unknown"
     value = Decimal(value)
@@ -381,7 +426,10 @@ def trace_period(conn: psycopg.Connection, period: Period, version: int | None =
                  verify_checksums: bool = True) -> dict[str, dict]:
     """Every figure of ``period`` traced; a batch's checksum is recomputed once however many figures use it."""
     tracer = Tracer(conn, verify_checksums)
-    return {figure_id: tracer.trace(period, figure_id, version) for figure_id in components(conn, period)}
+    figures = components(conn, period)
+    if not figures:
+        raise TraceError(f"the warehouse has no figures for {period.label}")
+    return {figure_id: tracer.trace(period, figure_id, version) for figure_id in figures}
 
 
 def format_trace(trace: dict) -> str:
@@ -391,7 +439,7 @@ def format_trace(trace: dict) -> str:
     lines = [f"{trace['period']} {trace['figure_id']}: {indicator['name_vi']} / {indicator['name_en']} "
              f"({indicator['measure_kind']}, {figure['unit']})"]
     if release:
-        lines.append(f"  release    {_plain(release['value']):>14}  version {release['version']} "
+        lines.append(f"  release    {plain_number(release['value']):>14}  version {release['version']} "
                      f"({release['release_id']}), published {release['published_at']}"
                      + (f" by {release['dag_id']} run {release['airflow_run_id']}" if release["dag_id"] else
                         " from the command line"))
@@ -406,11 +454,13 @@ def format_trace(trace: dict) -> str:
     for level in trace["levels"]:
         if level["level"] == "release":
             continue
-        shown = "" if level["value"] is None else _plain(level["value"])
+        shown = "" if level["value"] is None else plain_number(level["value"])
         lines.append(f"  {level['level']:<10} {shown:>14}  {mark[level['reconciled']]} {level['detail']}")
         if level["level"] == "figure":
             lines.append(f"  indicator  {indicator['indicator_code']}, definition valid from "
-                         f"{indicator['valid_from']}: {indicator['definition']} [{indicator['legal_basis']}]")
+                         f"{indicator['valid_from']} (as at {indicator['as_of']}"
+                         + ("; CHANGED since the release" if indicator["changed_since_release"] else "")
+                         + f"): {indicator['definition']} [{indicator['legal_basis']}]")
     for batch in trace["batches"]:
         window = f"{batch['window_start']}..{batch['window_end']}" if batch["window_start"] else "snapshot"
         verdict = {True: "checksum verified", False: "CHECKSUM MISMATCH", None: "checksum not verifiable"}[

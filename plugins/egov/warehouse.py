@@ -141,6 +141,24 @@ create table if not exists published.release_batches (
     rows_used   integer not null,
     primary key (release_id, batch_id)
 );
+create table if not exists published.release_indicators (
+    release_id          uuid    not null references published.releases (release_id),
+    indicator_code      text    not null,
+    indicator_name_vi   text    not null,
+    indicator_name_en   text    not null,
+    measure_kind        text    not null,
+    unit                text    not null,
+    numerator_code      text,
+    denominator_code    text,
+    definition          text    not null,
+    legal_basis         text,
+    valid_from          date    not null,
+    valid_to            date,
+    primary key (release_id, indicator_code)
+);
+comment on table published.release_indicators is
+    'The definitions of the indicators a release reports (ratios'' parts included), as they were at publication.';
+
 comment on table published.release_batches is
     'The load batches whose raw rows the release''s figures were computed from, and how many of their rows.';
 
@@ -184,9 +202,10 @@ comment on view published.current_figures is 'The latest published version of ev
 
 """
 
-#: Tables whose rows, once written, stand: releases and what an auditor relies on to read them.
+#: Tables whose rows, once written, stand: releases and the records an auditor traces them through.
 IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
-                    "published.release_batches", "audit.coverage_waivers")
+                    "published.release_batches", "published.release_indicators", "audit.coverage_waivers",
+                    "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:

@@ -119,33 +119,76 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
         assert found["batches"] and all(b["checksum_verified"] is not False for b in found["batches"])
         for batch in found["batches"]:
             used[batch["batch_id"]] = max(used.get(batch["batch_id"], 0), batch["rows_used"])
-    # The release recorded exactly the batches its figures trace to.
-    assert set(used) == set(release_batches)
-    assert all(release_batches[batch] >= rows for batch, rows in used.items())
+    # The release recorded the batches its figures trace to. A test database an earlier session left keeps
+    # its release when the figures are unchanged, while every session reloads Q1 in new batches: a batch the
+    # release did not record must then have been loaded after it, and one it recorded must since have
+    # been replaced.
+    with db.connect() as conn:
+        published_at = conn.execute("select published_at from published.releases where release_id = %s",
+                                    (release_id,)).fetchone()[0]
+        loaded = dict(conn.execute("select batch_id::text, loaded_at from audit.load_batches "
+                                   "where batch_id::text = any(%s)", (list(used),)).fetchall())
+    for batch, rows in used.items():
+        assert release_batches.get(batch, 0) >= rows or loaded[batch] > published_at, batch
+    assert all(batch in used or not _still_loaded(batch) for batch in release_batches)
+    verified = {b["batch_id"] for found in traces.values() for b in found["batches"] if b["checksum_verified"]}
+    assert verified, "no batch was verified against its load checksum"
+    with db.connect() as conn:
+        # The auditors' SQL views say the same as the command: every level of every figure agrees.
+        views = conn.execute(
+            "select figure_id, component_role, daily_sum, raw_sum, rollup_equals_agency_sum and "
+            "rollup_equals_daily_facts and daily_facts_equal_raw_rows from lineage.lineage_figure_reconciliation "
+            "where period = %s", (Q1.label,)).fetchall()
+    assert {figure_id for figure_id, *_ in views} == set(traces)
+    for figure_id, role, daily_sum, raw_sum, agree in views:
+        part = next(p for p in traces[figure_id]["components"] if p["role"] == role)
+        assert agree, (figure_id, role)
+        assert (Decimal(str(part["daily_sum"])), Decimal(str(part["raw_sum"]))) == (daily_sum, raw_sum)
 
     text = egov("trace", Q1.label, "onestop_dossiers_received").stdout
     assert "reconciled at every level" in text and "raw.onestop__dossier_counts" in text
 
 
-def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
+def _still_loaded(batch_id: str) -> bool:
+    """Whether any raw table still holds rows of the batch."""
     with db.connect() as conn:
+        table = conn.execute("select raw_table from audit.load_batches where batch_id = %s", (batch_id,)).fetchone()[0]
+        return conn.execute(f"select exists (select 1 from {table} where batch_id = %s)", (batch_id,)).fetchone()[0]
+
+
+def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
+    import json
+
+    with db.connect() as conn:
+        # A row of a batch whose rows are all still in raw, so that its checksum can be recomputed.
         batch_id, index, payload = conn.execute(
-            "select batch_id, record_index, payload from raw.onestop__dossier_counts "
-            "where record_date = %s and payload ->> 'event' = 'received' order by record_index limit 1",
-            (Q1.start + timedelta(days=40),)).fetchone()
+            """
+            select raw.batch_id, raw.record_index, raw.payload
+            from raw.onestop__dossier_counts as raw
+            join audit.load_batches as batches using (batch_id)
+            where raw.record_date between %s and %s and raw.payload ->> 'event' = 'received'
+              and batches.row_count = (select count(*) from raw.onestop__dossier_counts as whole
+                                       where whole.batch_id = batches.batch_id)
+            order by raw.record_date, raw.record_index limit 1
+            """, (Q1.start, Q1.last_day)).fetchone()
         conn.execute("update raw.onestop__dossier_counts set payload = jsonb_set(payload, '{count}', "
                      "to_jsonb((payload ->> 'count')::int + 1)) where batch_id = %s and record_index = %s",
                      (batch_id, index))
     try:
-        broken = egov("trace", Q1.label, "onestop_dossiers_received", check=False)
+        broken = egov("trace", Q1.label, "onestop_dossiers_received", "--json", check=False)
+        text = egov("trace", Q1.label, "onestop_dossiers_received", check=False).stdout
     finally:
         with db.connect() as conn:
             conn.execute("update raw.onestop__dossier_counts set payload = %s where batch_id = %s and "
                          "record_index = %s", (json_text(payload), batch_id, index))
     assert broken.returncode == 1
-    assert "NOT reconciled" in broken.stdout
-    assert "≠ daily facts" in broken.stdout
-    assert "CHECKSUM MISMATCH" in broken.stdout or "not verifiable" in broken.stdout
+    found = json.loads(broken.stdout)
+    levels = {level["level"]: level["reconciled"] for level in found["levels"]}
+    assert levels == {"release": True, "figure": True, "rollup": True, "daily_facts": True, "raw_rows": False,
+                      "batches": False}
+    changed = next(b for b in found["batches"] if b["batch_id"] == str(batch_id))
+    assert changed["checksum_verified"] is False
+    assert "NOT reconciled" in text and "CHECKSUM MISMATCH" in text and "≠ daily facts" in text
     assert egov("trace", Q1.label, "onestop_dossiers_received").returncode == 0
 
 
