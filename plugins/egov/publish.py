@@ -149,9 +149,12 @@ def latest_release(conn: psycopg.Connection, period: Period, version: int | None
 def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
     """Publish only figures whose raw rows, daily facts and rollups agree: a load that committed after the
     build would otherwise leave the release resting on batches its figures were not computed from."""
-    from egov.trace import trace_period
+    from egov.trace import TraceError, trace_period
 
-    traces = trace_period(conn, period, verify_checksums=False)
+    try:
+        traces = trace_period(conn, period, verify_checksums=False)
+    except TraceError as untraceable:
+        raise PublicationError(f"the figures of {period.label} cannot be traced: {untraceable}") from None
     # From the warehouse's figure down; the figure differing from the last release is why a version is made.
     below_the_release = ("rollup", "daily_facts", "raw_rows", "batches")
     broken = {figure_id: failed for figure_id, found in traces.items()

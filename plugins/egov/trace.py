@@ -48,11 +48,17 @@ class Component:
 
 
 def components(conn: psycopg.Connection, period: Period, figure_id: str | None = None) -> dict[str, list[Component]]:
-    rows = conn.execute(
-        "select figure_id, component_role, indicator_code, measure_kind, first_day, last_day "
-        "from lineage.lineage_figure_components where period = %s and (%s::text is null or figure_id = %s) "
-        "order by figure_id, component_role desc",
-        (period.label, figure_id, figure_id)).fetchall()
+    try:
+        rows = conn.execute(
+            "select figure_id, component_role, indicator_code, measure_kind, first_day, last_day "
+            "from lineage.lineage_figure_components where period = %s and (%s::text is null or figure_id = %s) "
+            "order by figure_id, component_role desc",
+            (period.label, figure_id, figure_id)).fetchall()
+    except psycopg.errors.UndefinedTable:
+        raise TraceError(
+            "the lineage views are missing: a dbt run that replaced a table they read drops them with it "
+            "(PostgreSQL's cascade); re-create them with `egov dbt run --select lineage` (or build with "
+            "`--select model+`)") from None
     found: dict[str, list[Component]] = {}
     for figure, *component in rows:
         found.setdefault(figure, []).append(Component(*component))

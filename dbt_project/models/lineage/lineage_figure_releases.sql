@@ -1,6 +1,8 @@
 -- Every published figure with the release that carries it (and what made that release: the gate
 -- run, the GX checkpoint run, the dbt build, the Airflow run), its indicator's definition, and the
 -- value the warehouse holds for it now. The top of a figure's trace.
+-- Reads the published releases with source() outside staging, as rpt_figures_published_and_current
+-- does: they are the Python side's tables, read as they are, with nothing to rename or cast.
 
 with
 
