@@ -25,8 +25,6 @@ import json
 import logging
 import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -34,6 +32,7 @@ from psycopg.rows import dict_row
 
 from egov import trace
 from egov.periods import Period
+from egov.values import json_value
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +51,8 @@ class Verification:
 
 
 def _json_default(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+    found = json_value(value)
+    return str(found) if found is value else found
 
 
 def _dumps(document) -> bytes:

@@ -30,6 +30,7 @@ from pathlib import Path
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
+from egov.values import json_value
 from egov.warehouse import ACCESS_ROLES
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
@@ -230,10 +231,6 @@ def _reference_values() -> dict[str, str]:
         return {row["figure_id"]: row["value"] for row in csv.DictReader(handle)}
 
 
-def _json_number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
 def _format(value: Decimal) -> str:
     return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
 
@@ -292,7 +289,7 @@ def _show_figures(period: Period, as_json: bool, current: bool = False) -> int:
         document = {
             "period": period.label,
             "release": {key: figures[0][key] for key in release_keys} if figures and not current else None,
-            "figures": {f["figure_id"]: {"value": _json_number(f["value"]) if f["value"] is not None else None,
+            "figures": {f["figure_id"]: {"value": json_value(f["value"]) if f["value"] is not None else None,
                                          "unit": f["unit"]} for f in figures},
         }
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
-from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar, Protocol
 from urllib.parse import urlencode
@@ -32,6 +31,7 @@ import requests
 from egov import config
 from egov.periods import days_between, month_end, month_starts
 from egov.sources import DATE, INT, REGISTER_MONTH_FIELD, Entity
+from egov.values import json_value
 
 log = logging.getLogger(__name__)
 
@@ -223,15 +223,6 @@ class CursorApiConnector(HttpApiConnector):
             cursor = next_cursor
 
 
-def _json_value(value: object) -> object:
-    """A database value as JSON carries it: timestamps and dates in ISO 8601, numerics as numbers."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
 @dataclass
 class PostgresKeysetConnector:
     """Read access to another agency's PostgreSQL database, paged by keyset under one snapshot.
@@ -301,10 +292,10 @@ class PostgresKeysetConnector:
                         f"{', '.join(entity.fields)}") from exc
                 names = [column.name for column in cursor.description]
                 rows = cursor.fetchall()
-                records = [{name: _json_value(value) for name, value in zip(names, row, strict=True)}
+                records = [{name: json_value(value) for name, value in zip(names, row, strict=True)}
                            for row in rows]
                 request = query.as_string(conn)
-                yield Page(f"{request} -- params {[_json_value(p) for p in params]}", records)
+                yield Page(f"{request} -- params {[json_value(p) for p in params]}", records)
                 if len(rows) < self.page_size:
                     return
                 last = tuple(rows[-1][names.index(name)] for name in order)

@@ -246,13 +246,17 @@ def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
         parent=run,
     ) as lineage:
         before = content_hash(period_figures(conn, period))
+        waived_before = waivers_applied(conn, period)
         gate, raw = validate(period, target)
         conn.commit()  # end the snapshot the first hash was read in
         if content_hash(period_figures(conn, period)) != before:
             raise RuntimeError(f"the figures of {period.label} were rebuilt during validation; run the gate again")
+        gate.waivers = waivers_applied(conn, period)
+        if gate.waivers != waived_before:
+            # What is recorded must be what GX judged: a waiver or a load landed while it ran.
+            raise RuntimeError(f"the coverage waivers of {period.label} changed during validation; run the gate again")
         gate.figures_hash = before
         gate.dbt_invocation_id = dbt_invocation_id
-        gate.waivers = waivers_applied(conn, period)
         record(conn, gate, raw, run)
         lineage.add(lineage_events.ValidationRunFacet(
             validation_id=str(gate.validation_id), gx_run_id=gate.gx_run_id, period=gate.period,

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 
 from egov.config import LOCAL_TIMEZONE
 from egov.periods import Period, month_starts
+from egov.values import json_value
 
 LANGUAGES = ("vi", "en")
 FORMATS = ("html", "xlsx", "md")
@@ -912,8 +913,7 @@ def _render_xlsx(data: ReportData, t: Language) -> bytes:
 def _cell_number(value: Decimal | int | None) -> int | float | None:
     if value is None:
         return None
-    value = Decimal(value)
-    return int(value) if value == value.to_integral_value() else float(value)
+    return json_value(Decimal(value))
 
 
 def _number_format(value: Decimal | int | None, unit: str | None) -> str:

@@ -26,6 +26,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from egov.periods import Period
+from egov.values import json_value
 
 RAW_ROWS_VIEW = "lineage.lineage_indicator_raw_rows"
 LEVELS = ("release", "figure", "rollup", "daily_facts", "raw_rows", "batches")
@@ -486,6 +487,4 @@ def to_json(value):
         return {key: to_json(item) for key, item in value.items() if key != "cells"}
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return json_value(value)
