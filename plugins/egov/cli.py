@@ -27,6 +27,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
+
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
@@ -561,6 +563,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (CommandError, AirflowCommandError, db.DatabaseError, ValueError) as exc:
         print(f"egov: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"egov: cannot reach the warehouse ({first_line}); start it with `egov db up` (or `make run`)",
+              file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`egov figures ... | head`): stop quietly, as Unix tools do.
