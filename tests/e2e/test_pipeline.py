@@ -213,6 +213,7 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
         batches = list(csv_module.DictReader(io.StringIO(archive.read("batch_manifest.csv").decode("utf-8-sig"))))
         trace = json.loads(archive.read("lineage/trace.json"))
         run_results = json.loads(archive.read("dbt/run_results.json"))
+        events = [json.loads(line) for line in archive.read("lineage/openlineage.jsonl").decode().splitlines()]
     assert {"figures.csv", "indicator_definitions.csv", "validation/gate.json", "validation/checkpoint.json",
             "dbt/manifest.json", "lineage/openlineage.jsonl", "MANIFEST.sha256"} <= names
     assert {k: Decimal(str(v["value"])) for k, v in release["figures"].items()} == published_q1
@@ -223,6 +224,11 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
             "select batch_id::text from published.release_batches where release_id = %s",
             (release["release_id"],))}
     assert {row["batch_id"] for row in batches} == recorded
+    # The OpenLineage events of the release and of the loads it rests on, joined by our ids.
+    facets = [event["run"]["facets"] for event in events]
+    assert any(f.get("egov_release", {}).get("release_id") == release["release_id"] for f in facets)
+    assert any(f.get("egov_dbt", {}).get("invocation_id") == release["dbt_invocation_id"] for f in facets)
+    assert {f["egov_batch"]["batch_id"] for f in facets if "egov_batch" in f} == recorded
 
     # One changed byte in one file, and the pack no longer verifies, naming the file.
     tampered = tmp_path / "tampered.zip"
