@@ -2,9 +2,10 @@
 and no figure moving implausibly far from the period before.
 
 Period-over-period change is judged against the previous period of the same kind (the quarter
-before, the year before) where the figure's source delivered every day of that period: a period
-loaded only in part says nothing about how a figure moves. Flows and stocks are compared by the
-ratio of the larger to the smaller value, ratios (shares) by their difference in points. Small
+before, the year before) where the figure's source delivered every day of that period, as the
+coverage suite judges delivery: a period loaded only in part says nothing about how a figure moves.
+Flows and stocks are compared by the ratio of the larger to the smaller value, ratios (shares) by
+their difference in points. Small
 counts (a complaint or two) move by large ratios without meaning anything, so they are not judged.
 """
 
@@ -14,6 +15,7 @@ import great_expectations as gx
 
 from egov import config
 from egov.periods import Period
+from egov_expectations import coverage
 from egov_expectations.suite import Suite
 
 TABLE = "reporting.rpt_report_figures"
@@ -38,31 +40,20 @@ def required_figures() -> list[str]:
 
 def slice_query(period: Period) -> str:
     # previous_value is null where there is nothing to compare with: no previous period, or one its
-    # source did not deliver in full (a day of it not covered by any load of the source's dated entities).
+    # source did not deliver in full (a gap the coverage suite would find there and no one waived).
+    previous = period.previous()
     return f"""
         select figures.*, previous.figure_value as previous_value, previous.period as previous_period
         from {TABLE} as figures
+        inner join marts.dim_source_system as systems on figures.source_system = systems.source_system
+        left join (
+            select distinct source_key from ({coverage.slice_query(previous)}) as deliveries
+            where status = 'missing'
+        ) as undelivered on systems.source_key = undelivered.source_key
         left join {TABLE} as previous
             on previous.figure_id = figures.figure_id
-            and previous.period_kind = figures.period_kind
-            and previous.period_end = figures.period_start - 1
-            and not exists (
-                select 1
-                from generate_series(previous.period_start, previous.period_end, interval '1 day') as days (day)
-                cross join (
-                    select distinct batches.raw_table
-                    from audit.load_batches as batches
-                    inner join marts.dim_source_system as systems
-                        on systems.source_system = figures.source_system
-                    where batches.window_start is not null
-                      and split_part(split_part(batches.raw_table, '.', 2), '__', 1) = systems.source_key
-                ) as tables
-                where not exists (
-                    select 1 from audit.load_batches as covering
-                    where covering.raw_table = tables.raw_table
-                      and days.day >= covering.window_start and days.day < covering.window_end
-                )
-            )
+            and previous.period = '{previous.label}'
+            and undelivered.source_key is null
         where figures.period = '{period.label}'
     """
 

@@ -32,7 +32,7 @@ import psycopg
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
-from egov.values import json_value
+from egov.values import json_value, plain_number
 from egov.warehouse import ACCESS_ROLES
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
@@ -233,10 +233,6 @@ def _reference_values() -> dict[str, str]:
         return {row["figure_id"]: row["value"] for row in csv.DictReader(handle)}
 
 
-def _format(value: Decimal) -> str:
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,}"
-
-
 def _matches(stated: str, value: Decimal | None) -> bool:
     """Whether ``value`` is what the report states: a number, or a bound such as ">0.90"."""
     if value is None:
@@ -257,8 +253,8 @@ def _print_figure_table(figures: list[dict], reference: dict[str, str], value_he
         same = stated is not None and _matches(stated, figure["value"])
         mismatches += stated is not None and not same
         mark = "" if stated is None else ("yes" if same else "NO")
-        shown = _format_or_none(figure["value"], missing="unknown")
-        stated_shown = "-" if stated is None else stated if stated.startswith(">") else _format(Decimal(stated))
+        shown = plain_number(figure["value"])
+        stated_shown = "-" if stated is None else stated if stated.startswith(">") else plain_number(Decimal(stated))
         _print(f"{figure['figure_id']:<44} {shown:>12} {stated_shown:>12}  {mark}")
     if reference:
         _print(f"\n{len(figures) - mismatches} of {len(figures)} figures equal the seed report")
@@ -338,13 +334,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
             return 0
         _print(f"published {period.label} version {release.version} (release {release.release_id})")
         for change in publish.release_diff(conn, period, release.version):
-            _print(f"  {change['figure_id']:<44} {_format_or_none(change['previous_value']):>12} -> "
-                   f"{_format_or_none(change['value']):>12}")
+            _print(f"  {change['figure_id']:<44} {plain_number(change['previous_value'], missing='-'):>12} -> "
+                   f"{plain_number(change['value'], missing='-'):>12}")
     return 0
-
-
-def _format_or_none(value: Decimal | None, missing: str = "-") -> str:
-    return missing if value is None else _format(value)
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
@@ -393,7 +385,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     else:
         for figure_id, found in traces.items():
             levels = " ".join(f"{level['level']}{'✓' if level['reconciled'] else '✗'}" for level in found["levels"])
-            _print(f"{figure_id:<44} {trace.plain_number(found['figure']['value']):>14}  {levels}")
+            _print(f"{figure_id:<44} {plain_number(found['figure']['value']):>14}  {levels}")
         reconciled = sum(found["reconciled"] for found in traces.values())
         _print(f"\n{reconciled} of {len(traces)} figures of {period.label} reconcile at every level "
                f"(egov trace {period.label} FIGURE for one chain in full)")

@@ -22,6 +22,12 @@ class Period:
     def days(self) -> list[date]:
         return days_between(self.start, self.end)
 
+    def previous(self) -> Period:
+        """The period of the same kind just before: the quarter before a quarter, the year before a year."""
+        if "Q" in self.label:
+            return quarter_of(self.start - timedelta(days=1))
+        return parse_period(str(self.start.year - 1))
+
 
 def parse_period(label: str) -> Period:
     match = _PERIOD.match(label.strip().upper())

@@ -75,7 +75,7 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         # One publisher per period at a time; versions stay gap-free.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"publish:{period.label}",))
         validation = conn.execute(
-            "select success, figures_hash, gx_run_id, dbt_invocation_id from audit.validation_runs "
+            "select success, figures_hash from audit.validation_runs "
             "where validation_id = %s and period = %s",
             (validation_id, period.label),
         ).fetchone()
@@ -106,13 +106,13 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         (published_at,) = conn.execute(
             """
             insert into published.releases (release_id, period, version, content_hash, figure_count,
-                validation_id, reason, published_at, dag_id, run_id, gx_run_id, dbt_invocation_id)
-            values (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s, %s)
+                validation_id, reason, published_at, dag_id, run_id)
+            values (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)
             returning published_at
             """,
             (release_id, period.label, version, digest, len(figures), validation_id,
              reason or "first publication",
-             run.dag_id, run.run_id, validation[2], validation[3]),
+             run.dag_id, run.run_id),
         ).fetchone()
         _record_lineage(conn, release_id, period)
         with conn.cursor().copy(
@@ -139,27 +139,29 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
 
 
 def latest_release(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict | None:
-    """The period's latest release (or its ``version``), as a row of ``published.releases``; None if there is none."""
+    """The period's latest release (or its ``version``): its row of ``published.releases`` with the Great
+    Expectations run and the dbt build of the gate run that let it through; None if there is none."""
     with conn.cursor(row_factory=dict_row) as cursor:
         return cursor.execute(
-            "select * from published.releases where period = %s and (%s::int is null or version = %s) "
-            "order by version desc limit 1", (period.label, version, version)).fetchone()
+            "select releases.*, gate.gx_run_id, gate.dbt_invocation_id from published.releases "
+            "join audit.validation_runs as gate using (validation_id) "
+            "where releases.period = %s and (%s::int is null or releases.version = %s) "
+            "order by releases.version desc limit 1", (period.label, version, version)).fetchone()
 
 
 def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
     """Publish only figures whose raw rows, daily facts and rollups agree: a load that committed after the
     build would otherwise leave the release resting on batches its figures were not computed from."""
-    from egov.trace import TraceError, trace_period
+    from egov.trace import WAREHOUSE_LEVELS, TraceError, trace_period
 
     try:
         traces = trace_period(conn, period, verify_checksums=False)
     except TraceError as untraceable:
         raise PublicationError(f"the figures of {period.label} cannot be traced: {untraceable}") from None
-    # From the warehouse's figure down; the figure differing from the last release is why a version is made.
-    below_the_release = ("rollup", "daily_facts", "raw_rows", "batches")
-    broken = {figure_id: failed for figure_id, found in traces.items()
-              if (failed := [level["level"] for level in found["levels"]
-                             if level["level"] in below_the_release and not level["reconciled"]])}
+    # The figure differing from the last release is why a version is made: only the chain below it counts.
+    broken = {figure_id: [level["level"] for level in found["levels"]
+                          if level["level"] in WAREHOUSE_LEVELS and not level["reconciled"]]
+              for figure_id, found in traces.items() if not found["warehouse_reconciled"]}
     if broken:
         raise PublicationError(
             f"the figures of {period.label} do not reconcile with their raw rows ("
@@ -170,12 +172,13 @@ def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
 def _record_lineage(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
     """Store what the release rests on: the load batches of the raw rows behind its figures (found by the
     figure-level lineage), and the definitions of the indicators it reports, as they are at publication."""
-    from egov.trace import batches_used_query
+    from egov.trace import batches_used_query, period_components
 
     conn.execute(
         f"""
         insert into published.release_batches (release_id, batch_id, raw_table, rows_used)
-        select %s, batch_id, raw_table, rows_used from ({batches_used_query(conn, period)}) as used
+        select %s, batch_id, raw_table, rows_used
+        from ({batches_used_query(conn, period_components(conn, period))}) as used
         """,
         (release_id,),
     )

@@ -15,9 +15,10 @@ changed since the release.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -762,6 +763,7 @@ def _render_xlsx(data: ReportData, t: Language) -> bytes:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.hyperlink import Hyperlink
+    from openpyxl.writer.excel import ExcelWriter
 
     bold, heading, warning = Font(bold=True), Font(bold=True, size=14), Font(bold=True, color="B00020")
     header_fill = PatternFill("solid", fgColor="E8EEF4")
@@ -905,9 +907,26 @@ def _render_xlsx(data: ReportData, t: Language) -> bytes:
     charts_sheet.column_dimensions["A"].width = 28
     charts_sheet.column_dimensions["B"].width = 14
 
+    # The same release renders to the same bytes: the workbook's dates and the archive's entry times are the
+    # release's publication time, not the moment of rendering.
+    published = data.release.published_at.astimezone(UTC).replace(tzinfo=None)
+    workbook.properties.created = workbook.properties.modified = published
     buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # ExcelWriter rather than workbook.save, which stamps the workbook with the time of saving.
+    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()
+    return _with_entry_times(buffer.getvalue(), published)
+
+
+def _with_entry_times(archive: bytes, moment: datetime) -> bytes:
+    """``archive`` (a zip) with every entry's time set to ``moment``."""
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, \
+            zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=moment.timetuple()[:6])
+            fixed.compress_type, fixed.external_attr = entry.compress_type, entry.external_attr
+            target.writestr(fixed, source.read(entry))
+    return rewritten.getvalue()
 
 
 def _cell_number(value: Decimal | int | None) -> int | float | None:

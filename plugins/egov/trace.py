@@ -26,11 +26,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from egov.periods import Period
-from egov.values import json_value
+from egov.values import json_value, plain_number
 
 RAW_ROWS_VIEW = "lineage.lineage_indicator_raw_rows"
 LEVELS = ("release", "figure", "rollup", "daily_facts", "raw_rows", "batches")
 SIX_PLACES = Decimal("0.000001")
+#: The levels below the release: the warehouse's own chain from its figure's rollup to the batches.
+WAREHOUSE_LEVELS = ("rollup", "daily_facts", "raw_rows", "batches")
 
 
 class TraceError(RuntimeError):
@@ -78,26 +80,31 @@ def _raw_rows_select(figure_id: str, component: Component) -> sql.Composed:
              first=sql.Literal(component.first_day), last=sql.Literal(component.last_day))
 
 
-def figure_raw_rows_query(conn: psycopg.Connection, period: Period, figure_id: str | None = None) -> str:
-    """SQL selecting the raw rows behind the period's figures (or one figure) with their contributions."""
-    parts = [_raw_rows_select(figure, component)
-             for figure, found in components(conn, period, figure_id).items() for component in found]
-    if not parts:
-        raise TraceError(f"the warehouse has no figures for {period.label}")
+def figure_raw_rows_query(conn: psycopg.Connection, figures: dict[str, list[Component]]) -> str:
+    """SQL selecting the raw rows behind ``figures`` (each figure's components) with their contributions."""
+    parts = [_raw_rows_select(figure, component) for figure, found in figures.items() for component in found]
     return sql.SQL("\nunion all\n").join(parts).as_string(conn)
 
 
-def batches_used_query(conn: psycopg.Connection, period: Period, figure_id: str | None = None) -> str:
-    """SQL: the load batches behind the period's figures (or one figure) and how many of their rows they use.
+def batches_used_query(conn: psycopg.Connection, figures: dict[str, list[Component]]) -> str:
+    """SQL: the load batches behind ``figures`` and how many of their rows they use.
 
     A stock stated on a day its source had nothing (no site online) has a row without a batch: no batch
     is behind it."""
     return f"""
         select batch_id, raw_table, count(distinct record_index) as rows_used
-        from ({figure_raw_rows_query(conn, period, figure_id)}) as used
+        from ({figure_raw_rows_query(conn, figures)}) as used
         where batch_id is not null
         group by batch_id, raw_table
     """
+
+
+def period_components(conn: psycopg.Connection, period: Period) -> dict[str, list[Component]]:
+    """Every figure of ``period`` with its components; an error if the warehouse has none."""
+    figures = components(conn, period)
+    if not figures:
+        raise TraceError(f"the warehouse has no figures for {period.label}")
+    return figures
 
 
 @dataclass
@@ -149,8 +156,10 @@ class Tracer:
 
     # ------------------------------------------------------------ one figure
 
-    def trace(self, period: Period, figure_id: str, version: int | None = None) -> dict:
-        found = components(self.conn, period, figure_id).get(figure_id)
+    def trace(self, period: Period, figure_id: str, version: int | None = None,
+              found: list[Component] | None = None) -> dict:
+        """The chain of ``figure_id``; ``found`` are its components when the caller has read them already."""
+        found = found or components(self.conn, period, figure_id).get(figure_id)
         if not found:
             known = self.conn.execute("select count(*) from lineage.lineage_figure_components where period = %s",
                                       (period.label,)).fetchone()[0]
@@ -214,7 +223,7 @@ class Tracer:
                       f"Σ {plain_number(p['raw_sum'])} {'=' if p['raw_reconciled'] else '≠'} daily facts"
                       + (f", {len(p['cells_differing'])} day × agency cells differ" if p["cells_differing"] else "")
                       for p in parts)))
-        batches = self._batches(period, figure_id)
+        batches = self._batches({figure_id: found})
         for batch in batches:
             check = self.check_batch(batch)
             batch["checksum_verified"], batch["checksum_detail"] = check.verified, check.detail
@@ -235,6 +244,8 @@ class Tracer:
         return {
             "period": period.label, "figure_id": figure_id,
             "reconciled": all(level["reconciled"] for level in levels),
+            # The warehouse's figure down to raw, whatever the release says: what a new release may rest on.
+            "warehouse_reconciled": all(level["reconciled"] for level in levels if level["level"] in WAREHOUSE_LEVELS),
             "release": release, "figure": figure, "indicator": indicator,
             "components": parts, "levels": levels, "batches": batches,
         }
@@ -375,7 +386,7 @@ class Tracer:
                 count += n
         return {"rows": count, "sum": sum(cells.values(), Decimal(0)), "cells": cells, "tables": sorted(tables)}
 
-    def _batches(self, period: Period, figure_id: str) -> list[dict]:
+    def _batches(self, figures: dict[str, list[Component]]) -> list[dict]:
         with self.conn.cursor(row_factory=dict_row) as cursor:
             rows = cursor.execute(
                 f"""
@@ -383,7 +394,7 @@ class Tracer:
                        batches.window_start, batches.window_end, batches.request, batches.checksum,
                        batches.row_count, batches.rejected_count, batches.loaded_at, batches.dag_id,
                        batches.run_id, batches.task_id, used.rows_used
-                from ({batches_used_query(self.conn, period, figure_id)}) as used
+                from ({batches_used_query(self.conn, figures)}) as used
                 join audit.load_batches as batches using (batch_id)
                 order by batches.raw_table, batches.window_start nulls first, batches.loaded_at
                 """).fetchall()
@@ -416,14 +427,6 @@ def _level(name: str, value, rows: int, reconciled: bool, detail: str) -> dict:
     return {"level": name, "value": value, "rows": rows, "reconciled": bool(reconciled), "detail": detail}
 
 
-def plain_number(value) -> str:
-    """A number as the command line shows it: 38,751; 0.937354; 'unknown' for none."""
-    if value is None:
-        return "unknown"
-    value = Decimal(value)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,}"
-
-
 def trace_figure(conn: psycopg.Connection, period: Period, figure_id: str, version: int | None = None,
                  verify_checksums: bool = True) -> dict:
     return Tracer(conn, verify_checksums).trace(period, figure_id, version)
@@ -433,10 +436,8 @@ def trace_period(conn: psycopg.Connection, period: Period, version: int | None =
                  verify_checksums: bool = True) -> dict[str, dict]:
     """Every figure of ``period`` traced; a batch's checksum is recomputed once however many figures use it."""
     tracer = Tracer(conn, verify_checksums)
-    figures = components(conn, period)
-    if not figures:
-        raise TraceError(f"the warehouse has no figures for {period.label}")
-    return {figure_id: tracer.trace(period, figure_id, version) for figure_id in figures}
+    return {figure_id: tracer.trace(period, figure_id, version, found)
+            for figure_id, found in period_components(conn, period).items()}
 
 
 def format_trace(trace: dict) -> str:

@@ -1,4 +1,4 @@
-"""Values as JSON carries them, one rule for the whole project (connectors, traces, packs, reports)."""
+"""Values as JSON carries them and as the command line prints them, one rule each for the whole project."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def json_value(value: object) -> object:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+def plain_number(value: object, missing: str = "unknown") -> str:
+    """A number as the command line shows it: 38,751 and 0.937354 (``missing`` for none)."""
+    if value is None:
+        return missing
+    value = Decimal(value)
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,}"

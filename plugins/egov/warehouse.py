@@ -128,10 +128,8 @@ create table if not exists published.releases (
     unique (period, version)
 );
 comment on table published.releases is 'Immutable, versioned releases of a period''s report figures.';
-alter table published.releases add column if not exists dbt_invocation_id text;
-alter table published.releases add column if not exists gx_run_id text;
-comment on column published.releases.dbt_invocation_id is 'The dbt build the figures came from.';
-comment on column published.releases.gx_run_id is 'The Great Expectations checkpoint run that let them through.';
+comment on column published.releases.validation_id is
+    'The gate run that let the release through; it names the Great Expectations run and the dbt build.';
 comment on column published.releases.run_id is 'The Airflow run that published (null when published from the CLI).';
 
 create table if not exists published.release_batches (

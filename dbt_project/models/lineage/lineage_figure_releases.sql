@@ -10,6 +10,10 @@ releases as (
     select * from {{ source('published', 'releases') }}
 ),
 
+gate as (
+    select * from {{ source('audit', 'validation_runs') }}
+),
+
 figures as (
     select * from {{ source('published', 'report_figures') }}
 ),
@@ -43,12 +47,13 @@ final as (
         indicators.numerator_code,
         indicators.denominator_code,
         releases.validation_id,
-        releases.gx_run_id,
-        releases.dbt_invocation_id,
+        gate.gx_run_id,
+        gate.dbt_invocation_id,
         releases.dag_id,
         releases.run_id as airflow_run_id
     from figures
     inner join releases on figures.release_id = releases.release_id
+    inner join gate on releases.validation_id = gate.validation_id
     left join indicators on figures.figure_id = indicators.indicator_code
     left join current_figures
         on figures.period = current_figures.period and figures.figure_id = current_figures.figure_id
