@@ -9,12 +9,13 @@ PERIOD ?= 2019Q1
 LOAD_FROM ?= 2018-01-01
 LOAD_TO ?= 2019-12-31
 
-.PHONY: help install browser run test unit e2e lint format airflow docs db-up db-down clean lock
+.PHONY: help install browser run test unit e2e bench lint format airflow docs db-up db-down clean lock
 
 help:
 	@echo "make run      set up everything and run the pipeline for $(PERIOD) (PERIOD=2019Q2 for another)"
 	@echo "make test     lint, unit tests, DAG integrity and end-to-end tests"
 	@echo "make browser  headless Chromium for the report's browser test (Debian packages, as root)"
+	@echo "make bench    benchmarks: each measurement against its baseline, with its target"
 	@echo "make lint     ruff (with the Airflow AIR rules) and sqlfluff"
 	@echo "make airflow  the Airflow UI and scheduler on http://127.0.0.1:8080"
 	@echo "make docs     dbt docs into .egov/dbt/target"
@@ -43,6 +44,10 @@ browser:
 
 run: $(STAMP)
 	$(BIN)/egov run --period $(PERIOD) --load-from $(LOAD_FROM) --load-to $(LOAD_TO)
+
+# Performance: every row is a ratio measured side by side in this run, printed with its target.
+bench: $(STAMP)
+	$(BIN)/egov bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

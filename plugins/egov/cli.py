@@ -12,6 +12,7 @@
     egov waive --source ... --reason accept a gap in a source's data for the coverage gate
     egov publish --period 2019Q1     build, validate and publish now (a new version needs --reason)
     egov audit-pack 2019Q1           everything behind a release in one archive (--verify FILE to check one)
+    egov bench [--only load,gate]    the performance table: each measurement against its baseline and target
 """
 
 from __future__ import annotations
@@ -455,6 +456,27 @@ def cmd_waive(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- bench
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from egov import bench
+
+    only = [name.strip() for name in args.only.split(",")] if args.only else None
+    unknown = sorted(set(only or ()) - set(bench.MODULES))
+    if unknown:
+        raise CommandError(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(bench.MODULES)}")
+    db.up()
+    settings = bench.Bench(units=args.units, days=args.days, repeats=args.repeats, keep=args.keep)
+    started = time.monotonic()
+    rows = bench.run(settings, only)
+    _print()
+    _print(bench.render(rows))
+    _print(f"\n{len(rows)} rows in {time.monotonic() - started:.0f}s; "
+           f"results in {settings.out_dir / 'results.json'}")
+    return 0 if all(row.met is not False for row in rows) else 1
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -544,6 +566,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, help="why the gap is accepted; kept with the release it lets through")
     p.add_argument("--by", help="who accepts it (default: the login name)")
     p.set_defaults(func=cmd_waive)
+
+    p = sub.add_parser("bench", help="benchmarks measured side by side: ratios against baselines and targets")
+    p.add_argument("--only", help="comma-separated benchmarks (default: all)")
+    p.add_argument("--units", type=int, default=10_000, help="units of the national-scale simulation")
+    p.add_argument("--days", type=int, default=365, help="days of the national-scale simulation")
+    p.add_argument("--repeats", type=int, default=5, help="repetitions of each timed measurement")
+    p.add_argument("--keep", action="store_true", help="keep the bench_* databases afterwards")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
