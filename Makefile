@@ -9,13 +9,15 @@ PERIOD ?= 2019Q1
 LOAD_FROM ?= 2018-01-01
 LOAD_TO ?= 2019-12-31
 
-.PHONY: help install browser run test unit e2e bench lint format airflow docs db-up db-down clean lock
+.PHONY: help install browser run test unit e2e bench scale-out drills lint format airflow docs db-up db-down clean lock
 
 help:
 	@echo "make run      set up everything and run the pipeline for $(PERIOD) (PERIOD=2019Q2 for another)"
 	@echo "make test     lint, unit tests, DAG integrity and end-to-end tests"
 	@echo "make browser  headless Chromium for the report's browser test (Debian packages, as root)"
 	@echo "make bench    benchmarks: each measurement against its baseline, with its target"
+	@echo "make scale-out  the DAGs on LocalExecutor and on CeleryExecutor (Redis, 2 workers): same release?"
+	@echo "make drills   the failure drills: killed extract, database crash, source outage, double delivery, full disk"
 	@echo "make lint     ruff (with the Airflow AIR rules) and sqlfluff"
 	@echo "make airflow  the Airflow UI and scheduler on http://127.0.0.1:8080"
 	@echo "make docs     dbt docs into .egov/dbt/target"
@@ -48,6 +50,15 @@ run: $(STAMP)
 # Performance: every row is a ratio measured side by side in this run, printed with its target.
 bench: $(STAMP)
 	$(BIN)/egov bench
+
+# The real DAGs through a scheduler with LocalExecutor, then with CeleryExecutor (Redis, two workers);
+# fails unless both publish the same figures with the same content hash.
+scale-out: $(STAMP)
+	$(BIN)/egov scale-out --workers 2
+
+# The failure drills alone (they also run in `make test`).
+drills: $(STAMP)
+	$(BIN)/python -m pytest -m drill
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -69,8 +69,6 @@ class SimulatorThread:
     def __init__(self, name: str, dataset, token: str = "test-token"):
         import importlib
 
-        import uvicorn
-
         app_module = importlib.import_module(f"egov.simulators.{name}.app")
         generator = importlib.import_module(f"egov.simulators.{name}.generator")
         self.name, self.token, self.dataset = name, token, dataset
@@ -78,8 +76,13 @@ class SimulatorThread:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        app = app_module.create_app(dataset, token, self.faults)
-        server_config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.app = app_module.create_app(dataset, token, self.faults)
+        self._new_server()
+
+    def _new_server(self) -> None:
+        import uvicorn
+
+        server_config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(server_config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -102,6 +105,11 @@ class SimulatorThread:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+    def restart(self) -> None:
+        """Serve again on the same port after :meth:`stop` (the system is back after an outage)."""
+        self._new_server()
+        self.start()
 
 
 def _registered(sim: SimulatorThread):

@@ -71,6 +71,8 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "4",
+        # The first retry waits this long, each next one twice as long (the DAGs' exponential backoff).
+        "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "20",
         "AIRFLOW__CORE__FERNET_KEY": config.persistent_secret("fernet_key", _fernet_key),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",

@@ -190,6 +190,12 @@ class EmbeddedServer:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         return True
 
+    def restart(self, mode: str = "fast") -> None:
+        """Restart the running server on its port. Mode ``immediate`` is a crash: the restart replays the WAL."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-m", mode, "-w",
+                  "-t", str(START_TIMEOUT_S), "restart")
+        _wait_ready(self.target("postgres"))
+
     def status(self) -> ServerStatus:
         running = self.is_running()
         url = self.target(config.warehouse_db_name()).url() if self.port else ""

@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -46,6 +47,24 @@ class RunContext:
 
 
 OUTSIDE_AIRFLOW = RunContext()
+
+
+class WarehouseFull(RuntimeError):
+    """The warehouse ran out of disk space during a load, which was rolled back."""
+
+
+@contextmanager
+def _rolled_back_if_disk_full(raw_table: str, window: tuple[date, date] | None) -> Iterator[None]:
+    """Turn PostgreSQL's disk_full error inside a load's transaction into one clear message."""
+    try:
+        yield
+    except psycopg.errors.DiskFull as full:
+        what = f"{raw_table} for {window[0]} .. {window[1]}" if window else f"the snapshot of {raw_table}"
+        raise WarehouseFull(
+            f"the warehouse ran out of disk space loading {what} ({full.diag.message_primary}). The load was "
+            f"rolled back: {raw_table} holds what it held before and no batch was recorded, and the source "
+            "still has the records. Free space or grow the tablespace, then run the extract again."
+        ) from full
 
 
 @dataclass(frozen=True)
@@ -222,7 +241,7 @@ def _replace(
         request = pages[0].request
     else:
         request = f"{pages[0].request} (+{len(pages) - 1} pages)"
-    with conn.transaction():
+    with _rolled_back_if_disk_full(raw_table, window), conn.transaction():
         # Loads of one raw table are serialised: under READ COMMITTED two overlapping loads would
         # each miss the other's uncommitted rows in their delete and both copies would survive.
         # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
