@@ -13,6 +13,7 @@
     egov publish --period 2019Q1     build, validate and publish now (a new version needs --reason)
     egov audit-pack 2019Q1           everything behind a release in one archive (--verify FILE to check one)
     egov bench [--only load,gate]    the performance table: each measurement against its baseline and target
+    egov scale-out [--workers 2]     the DAGs on LocalExecutor, then on CeleryExecutor: identical releases?
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import psycopg
 from egov import config, db
 from egov.airflow_runner import AirflowCommandError
 from egov.periods import Period, parse_period
+from egov.scale_out import ScaleOutError
 from egov.values import json_value, plain_number
 from egov.warehouse import ACCESS_ROLES
 
@@ -477,6 +479,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0 if all(row.met is not False for row in rows) else 1
 
 
+# ---------------------------------------------------------------- scale-out
+
+
+def cmd_scale_out(args: argparse.Namespace) -> int:
+    from egov import scale_out
+
+    period = parse_period(args.period)
+    db.up()
+    _print(f"{period.label} through a real scheduler, once per executor: "
+           f"{', '.join(scale_out.EXECUTORS)} ({args.workers} Celery workers, Redis broker)")
+    runs, problems = scale_out.compare(period, args.workers)
+    _print(f"\n{'executor':<16} {'wall time':>9}  {'DAG runs':<10} {'tasks per worker':<36} release content hash")
+    for run in runs:
+        succeeded = sum(state == "success" for state in run.dag_runs.values())
+        workers = ", ".join(f"{name}={count}" for name, count in run.tasks_by_worker.items())
+        _print(f"{run.executor:<16} {scale_out.elapsed(run.seconds):>9}  {succeeded}/{len(run.dag_runs):<8} "
+               f"{workers:<36} {run.content_hash}")
+    if problems:
+        _print("\nNOT identical: " + "; ".join(problems))
+        return 1
+    _print(f"\nidentical: {len(runs[0].figures)} figures and the release content hash, on both executors")
+    if period.label == "2019Q1":
+        reference = _reference_values()
+        equal = sum(_matches(stated, Decimal(runs[-1].figures[figure_id])) for figure_id, stated in reference.items()
+                    if figure_id in runs[-1].figures)
+        _print(f"{equal} of {len(reference)} figures equal the seed report")
+        return 0 if equal == len(reference) else 1
+    return 0
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -574,6 +606,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=5, help="repetitions of each timed measurement")
     p.add_argument("--keep", action="store_true", help="keep the bench_* databases afterwards")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("scale-out", help="run the DAGs on LocalExecutor and on CeleryExecutor; compare the releases")
+    p.add_argument("--period", default="2019Q1", help="the quarter to extract and publish (default 2019Q1)")
+    p.add_argument("--workers", type=int, default=2, help="Celery workers (default 2)")
+    p.set_defaults(func=cmd_scale_out)
     return parser
 
 
@@ -583,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (CommandError, AirflowCommandError, db.DatabaseError, ValueError) as exc:
+    except (CommandError, AirflowCommandError, db.DatabaseError, ScaleOutError, ValueError) as exc:
         print(f"egov: {exc}", file=sys.stderr)
         return 2
     except psycopg.OperationalError as exc:
