@@ -242,31 +242,29 @@ def test_a_source_down_for_a_day_fails_clearly_after_retries_and_the_next_run_ca
 # ------------------------------------------------------------------ delivered twice
 
 
-def test_a_page_and_a_file_delivered_twice_are_counted_once(loaded_q1, monkeypatch):
-    day = date(2019, 3, 6)
-    onestop_before = day_totals(ONESTOP_COUNTS, day, day)
-    staged_before = query("select sum(dossier_count), count(*) from staging.stg_onestop__dossier_counts "
-                          "where report_date = %s", (day,))
-    mail_before = query("select sum(accounts_created), sum(accounts_total), count(*) "
-                        "from staging.stg_mail__accounts_daily where report_date = %s", (day,))
-    # Small pages, so that the day has several and the second can come back as the first again.
-    connection = json.loads(os.environ["AIRFLOW_CONN_ONESTOP_API"])
-    connection["extra"] = {**connection.get("extra", {}), "page_size": 50}
-    monkeypatch.setenv("AIRFLOW_CONN_ONESTOP_API", json.dumps(connection))
+def test_a_page_and_a_file_delivered_twice_are_counted_once(loaded_q1):
+    quarter = {"window_start": str(Q1.start), "window_end": str(Q1.end)}
+    onestop_before = day_totals(ONESTOP_COUNTS, Q1.start, Q1.last_day)
+    staged_before = query("select report_date, sum(dossier_count), count(*) from staging.stg_onestop__dossier_counts "
+                          "where report_date between %s and %s group by 1 order by 1", (Q1.start, Q1.last_day))
     faults = loaded_q1["onestop"].faults
-    faults.repeat_page = 1
+    faults.repeat_page = 1  # the quarter comes in pages of 5,000 records; page 2 is page 1 again
     try:
-        repeated_page = run_dag("egov_extract_onestop", str(day + timedelta(days=1)),
-                                {"window_start": str(day), "window_end": str(day + timedelta(days=1))})
+        repeated_page = run_dag("egov_extract_onestop", str(Q1.end), quarter)
         assert faults.repeat_page is None, "the simulator served a page twice"
     finally:
         loaded_q1["onestop"].reset_faults()
     assert repeated_page.succeeded, repeated_page.summary()
+    # The same quarter delivered again in full, by a rerun, replaces it.
+    rerun = run_dag("egov_extract_onestop", str(Q1.end), quarter)
+    assert rerun.succeeded, rerun.summary()
 
+    day = date(2019, 3, 6)
+    mail_before = query("select sum(accounts_created), sum(accounts_total), count(*) "
+                        "from staging.stg_mail__accounts_daily where report_date = %s", (day,))
     mail_folder = loaded_q1["landing"]["mail"]
-    original = mail_folder / f"hopthu_{day:%Y%m%d}.csv"
     duplicate = mail_folder / f"hopthu_{day:%Y%m%d} (1).csv"
-    shutil.copy(original, duplicate)
+    shutil.copy(mail_folder / f"hopthu_{day:%Y%m%d}.csv", duplicate)
     try:
         copied_file = run_dag("egov_extract_mail", str(day + timedelta(days=1)),
                               {"window_start": str(day), "window_end": str(day + timedelta(days=1))})
@@ -275,19 +273,15 @@ def test_a_page_and_a_file_delivered_twice_are_counted_once(loaded_q1, monkeypat
     assert copied_file.succeeded, copied_file.summary()
     assert f"ignored: {duplicate.name}" in one("select request from audit.load_batches where run_id = %s",
                                                (copied_file.run_id,))
-    # And the same day delivered again in full by a rerun replaces it.
-    rerun = run_dag("egov_extract_onestop", str(day + timedelta(days=1)),
-                    {"window_start": str(day), "window_end": str(day + timedelta(days=1))})
-    assert rerun.succeeded, rerun.summary()
 
-    assert day_totals(ONESTOP_COUNTS, day, day) == onestop_before
-    assert query("select sum(dossier_count), count(*) from staging.stg_onestop__dossier_counts "
-                 "where report_date = %s", (day,)) == staged_before
+    assert day_totals(ONESTOP_COUNTS, Q1.start, Q1.last_day) == onestop_before
+    assert query("select report_date, sum(dossier_count), count(*) from staging.stg_onestop__dossier_counts "
+                 "where report_date between %s and %s group by 1 order by 1", (Q1.start, Q1.last_day)) == staged_before
     assert query("select sum(accounts_created), sum(accounts_total), count(*) from staging.stg_mail__accounts_daily "
                  "where report_date = %s", (day,)) == mail_before
-    assert one("select count(*) from (select 1 from raw.onestop__dossier_counts where record_date = %s group by "
-               "payload->>'unit_code', payload->>'procedure_code', payload->>'channel', payload->>'event' "
-               "having count(*) > 1) as twice", (day,)) == 0
+    assert one("select count(*) from (select 1 from raw.onestop__dossier_counts where record_date between %s and %s "
+               "group by record_date, payload->>'unit_code', payload->>'procedure_code', payload->>'channel', "
+               "payload->>'event' having count(*) > 1) as twice", (Q1.start, Q1.last_day)) == 0
 
 
 # ------------------------------------------------------------------ the disk fills during a load
