@@ -1,7 +1,8 @@
 {#- The days an incremental fact must rebuild: every day in the window of a batch loaded into
     ``raw_table`` after the newest batch the fact holds. Windows, not rows, decide, so a day a
     reload emptied is rebuilt (to nothing) too; loads of one raw table are serialised, so
-    loaded_at follows commit order. -#}
+    loaded_at follows commit order. The facts index source_loaded_at, so that finding their newest
+    batch reads one index entry, not every row of their history. -#}
 {% macro reloaded_days(raw_table) -%}
     select distinct reloaded.report_date::date
     from {{ ref('stg_audit__load_batches') }} as batches

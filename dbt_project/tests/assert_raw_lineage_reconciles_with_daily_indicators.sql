@@ -6,6 +6,11 @@
 -- year end that a report takes). A stock's lineage is one row per live item and day (about 8,000
 -- accounts, 2,000 procedure versions...): on every day it would be millions of rows and a minute of
 -- every `dbt build`, for days that no report reads.
+-- A daily build compares only the days it loaded: the transform DAG sets EGOV_LINEAGE_DAYS_FROM to the
+-- first day of any window loaded since its previous successful run (egov.dbt.lineage_scope_env), before
+-- which no raw row changed; re-deriving all history every day made its cost grow with the years kept.
+-- Every other build, and each one a release rests on, compares all history.
+{%- set days_from = env_var('EGOV_LINEAGE_DAYS_FROM', '') %}
 
 with
 
@@ -17,10 +22,12 @@ lineage as (
         agency_code,
         sum(contribution) as lineage_value
     from {{ ref('lineage_indicator_raw_rows') }}
-    -- On the view's own columns, so that the day filter reaches each stock's day list.
+    -- On the view's own columns, so that the day filters reach each stock's day list and the raw tables.
     where
-        measure_kind = 'flow'
-        or date_day = (date_trunc('month', date_day) + interval '1 month - 1 day')::date
+        (
+            measure_kind = 'flow'
+            or date_day = (date_trunc('month', date_day) + interval '1 month - 1 day')::date
+        ){% if days_from %} and date_day >= '{{ days_from }}'::date{% endif %}
     group by indicator_code, measure_kind, date_day, agency_code
 ),
 
@@ -39,8 +46,10 @@ daily as (
     from {{ ref('int_indicator_daily') }} as daily
     inner join indicators on daily.indicator_code = indicators.indicator_code
     where
-        indicators.measure_kind = 'flow'
-        or daily.date_day = (date_trunc('month', daily.date_day) + interval '1 month - 1 day')::date
+        (
+            indicators.measure_kind = 'flow'
+            or daily.date_day = (date_trunc('month', daily.date_day) + interval '1 month - 1 day')::date
+        ){% if days_from %} and daily.date_day >= '{{ days_from }}'::date{% endif %}
     group by daily.indicator_code, indicators.measure_kind, daily.date_day, daily.agency_code
 ),
 

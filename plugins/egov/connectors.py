@@ -89,7 +89,7 @@ def local_midnight(day: date) -> datetime:
 
 
 def record_key(entity: Entity, record: object) -> tuple | None:
-    return tuple(record.get(name) for name in entity.key) if isinstance(record, dict) else None
+    return tuple(map(record.get, entity.key)) if isinstance(record, dict) else None
 
 
 def _with_retries(what: str, attempt: Callable[[], tuple[object | None, str]], max_attempts: int,

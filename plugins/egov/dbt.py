@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -65,8 +66,10 @@ def dbt_env(target: config.PgTarget) -> dict[str, str]:
 
 
 
-def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_AIRFLOW) -> DbtResult:
+def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_AIRFLOW,
+            extra_env: dict[str, str] | None = None) -> DbtResult:
     """Run ``dbt <args>``, one dbt at a time per warehouse; raise :class:`DbtError` if it fails.
+    ``extra_env`` is added to its environment (``lineage_scope_env``).
 
     The invocation is one OpenLineage job run ``dbt.<command>``: from the sources and seeds the executed
     nodes read to the models it built, with the invocation id and node statuses in its ``egov_dbt`` facet.
@@ -81,8 +84,8 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
             # A result file left by an earlier invocation must not be read as this one's.
             (target_dir() / "run_results.json").unlink(missing_ok=True)
             log.info("running %s", " ".join(cmd))
-            proc = subprocess.run(cmd, env=dbt_env(target), cwd=config.DBT_PROJECT_DIR, capture_output=True,
-                                  text=True, check=False)
+            proc = subprocess.run(cmd, env={**dbt_env(target), **(extra_env or {})}, cwd=config.DBT_PROJECT_DIR,
+                                  capture_output=True, text=True, check=False)
             result = _read_run_results()
             lineage.inputs, lineage.outputs = _lineage_datasets(lock_conn, result)
         lineage.update(lineage_events.DbtRunFacet, invocation_id=result.invocation_id or None,
@@ -147,13 +150,29 @@ def _read_run_results() -> DbtResult:
 
 
 def build(target: config.PgTarget, select: str | None = None, full_refresh: bool = False,
-          run: RunContext = OUTSIDE_AIRFLOW) -> DbtResult:
+          run: RunContext = OUTSIDE_AIRFLOW, extra_env: dict[str, str] | None = None) -> DbtResult:
     args = ["build"]
     if select:
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(args, target, run)
+    return run_dbt(args, target, run, extra_env)
+
+
+#: Read by tests/assert_raw_lineage_reconciles_with_daily_indicators.sql (an environment variable, not a dbt var:
+#: a changed var makes dbt parse the whole project again, a changed variable only the files that read it).
+LINEAGE_DAYS_FROM = "EGOV_LINEAGE_DAYS_FROM"
+
+
+def lineage_scope_env(conn: psycopg.Connection, previous_build_started: datetime | None) -> dict[str, str]:
+    """For a daily build: reconcile raw lineage from the first day of any window loaded since the previous
+    successful build started, the days whose raw rows may have changed; all history without a previous build, or
+    when nothing dated was loaded since."""
+    if previous_build_started is None:
+        return {}
+    (first_day,) = conn.execute("select min(window_start) from audit.load_batches where loaded_at > %s",
+                                (previous_build_started,)).fetchone()
+    return {LINEAGE_DAYS_FROM: first_day.isoformat()} if first_day else {}
 
 
 def record_invocation(conn: psycopg.Connection, result: DbtResult, dag_id: str | None = None,

@@ -135,6 +135,11 @@ def check_schema(source: sources.Source, entity: sources.Entity, records: list) 
     """Refuse a load in which a registry field is missing from every record: the source renamed or dropped it,
     and quarantining every record one by one (or reading an optional one as empty) would hide that."""
     objects = [record for record in records if isinstance(record, dict)]
+    unseen = set(entity.fields)
+    for record in objects:
+        unseen.difference_update(record.keys())
+        if not unseen:
+            return  # usually at the first record, rather than after reading the keys of every one
     if not objects:
         return
     present = set().union(*(record.keys() for record in objects))
@@ -148,8 +153,74 @@ def check_schema(source: sources.Source, entity: sources.Entity, records: list) 
         )
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# json.dumps, and JSONEncoder.encode too, build their C encoder anew for every call: a third of the time it takes
+# to encode a small record, which a load of a million records feels. Here it is built once, with the same
+# settings (so the same text and the same checksums), without the check for circular references: records
+# parsed from JSON, CSV or database rows cannot hold one.
+_C_ENCODER = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None, _CANONICAL_JSON.default, json.encoder.encode_basestring, None, _CANONICAL_JSON.key_separator,
+    _CANONICAL_JSON.item_separator, True, False, True)
+
+
 def _canonical(record: object) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if _C_ENCODER is None:  # a Python without the json module's C accelerator
+        return _CANONICAL_JSON.encode(record)
+    return "".join(_C_ENCODER(record, 0))
+
+
+class _RecordChecker:
+    """``rejection_reason`` and ``record_day`` for the records of one load, with what repeats across records
+    worked out once: a string already found to be a valid date (or code, or name) of its kind is not parsed
+    again, and each date string is read as a day once. A day's thousands of records share one date."""
+
+    def __init__(self, entity: sources.Entity, window: tuple[date, date] | None):
+        self.entity, self.window = entity, window
+        #: Each field with its kind and the strings already found valid for it.
+        self._fields = [(name, kind, set()) for name, kind in entity.fields.items()]
+        self._days: dict[str, date] = {}
+
+    def _well_formed(self, record: dict) -> bool:
+        for name, kind, valid in self._fields:
+            value = record.get(name)
+            is_string = isinstance(value, str)
+            if is_string and value in valid:
+                continue
+            if _check_value(kind, value) is not None:
+                return False
+            if is_string:
+                valid.add(value)
+        return True
+
+    def day(self, record: dict) -> date:
+        value = record[self.entity.date_field]
+        day = self._days.get(value)
+        if day is None:
+            day = self._days[value] = record_day(self.entity, record)
+        return day
+
+    def reason(self, record: object) -> str | None:
+        """What ``rejection_reason`` answers; it words the reason when there is one."""
+        if (
+            isinstance(record, dict)
+            and not record.get(MALFORMED_FIELD)
+            and self._well_formed(record)
+            and (self.window is None or not self.entity.date_field
+                 or self.window[0] <= self.day(record) < self.window[1])
+        ):
+            return None
+        return rejection_reason(self.entity, record, self.window)
+
+
+#: Rows per write of a load's COPY: the server parses one block while the next is formatted.
+COPY_BLOCK_ROWS = 10_000
+COPY_NULL = "\\N"
+
+
+def _copy_text(value: str) -> str:
+    """``value`` as a column of COPY's text format. Canonical JSON holds no raw control characters (JSON
+    escapes them), so tab and newline cannot occur; a backslash would start an escape and is doubled."""
+    return value.replace("\\", "\\\\") if "\\" in value else value
 
 
 def split_window(window: tuple[date, date], longest: timedelta) -> list[tuple[date, date]]:
@@ -209,29 +280,28 @@ def _replace(
 ) -> LoadResult:
     pages = list(pages)
     records = [record for page in pages for record in page.records]
-    digest = hashlib.sha256()
-    accepted: list[tuple[int, dict]] = []
-    rejected: list[tuple[int, str, object]] = []
     check_schema(source, entity, records)
+    # Each record serialised once: for the checksum (a line of canonical JSON per record, in source order)
+    # and for the raw or rejected row it becomes.
+    payloads = [_canonical(record) for record in records]
+    digest = hashlib.sha256(("\n".join(payloads) + "\n" if payloads else "").encode())
+    checker = _RecordChecker(entity, window)
+    accepted: list[tuple[int, date | None]] = []
+    rejected: list[tuple[int, str]] = []
     first_with_key: dict[tuple, int] = {}
     for index, record in enumerate(records):
-        digest.update(_canonical(record).encode())
-        digest.update(b"\n")
-        reason = rejection_reason(entity, record, window)
+        reason = checker.reason(record)
         if reason is None:
-            key = record_key(entity, record)
-            if key in first_with_key:
-                earlier = records[first_with_key[key]]
+            first = first_with_key.setdefault(record_key(entity, record), index)
+            if first != index:
+                earlier = records[first]
                 same = {k: v for k, v in earlier.items() if k not in DELIVERY_FIELDS} == {
                     k: v for k, v in record.items() if k not in DELIVERY_FIELDS}
-                reason = (f"{'repeats' if same else 'conflicts with'} record {first_with_key[key]} "
-                          f"(same {', '.join(entity.key)})")
-            else:
-                first_with_key[key] = index
+                reason = f"{'repeats' if same else 'conflicts with'} record {first} (same {', '.join(entity.key)})"
         if reason is None:
-            accepted.append((index, record))
+            accepted.append((index, checker.day(record) if entity.date_field else None))
         else:
-            rejected.append((index, reason, record))
+            rejected.append((index, reason))
     raw_table = source.raw_table(entity)
     schema, name = raw_table.split(".")
     table = sql.Identifier(schema, name)
@@ -269,16 +339,21 @@ def _replace(
             sql.SQL("copy {} (batch_id, record_date, record_index, payload, loaded_at) from stdin")
             .format(table)
         ) as copy:
-            for index, record in accepted:
-                record_date = record_day(entity, record) if entity.date_field else None
-                copy.write_row((batch_id, record_date, index, _canonical(record), loaded_at))
+            # The rows as COPY's text format, in blocks, rather than write_row's adaptation of each value.
+            batch_column, loaded_at_column = f"{batch_id}\t", f"\t{loaded_at.isoformat()}\n"
+            for start in range(0, len(accepted), COPY_BLOCK_ROWS):
+                copy.write("".join(
+                    f"{batch_column}{COPY_NULL if day is None else day.isoformat()}\t{index}\t"
+                    f"{_copy_text(payloads[index])}{loaded_at_column}"
+                    for index, day in accepted[start : start + COPY_BLOCK_ROWS]
+                ))
         if rejected:
             with conn.cursor().copy(
                 "copy audit.rejected_records (batch_id, source_system, entity, record_index, reason, payload)"
                 " from stdin"
             ) as copy:
-                for index, reason, record in rejected:
-                    copy.write_row((batch_id, source.system, entity.name, index, reason, _canonical(record)))
+                for index, reason in rejected:
+                    copy.write_row((batch_id, source.system, entity.name, index, reason, payloads[index]))
     result = LoadResult(batch_id, raw_table, window, len(pages), len(accepted), len(rejected), replaced,
                         digest.hexdigest())
     log.info("loaded %s window=%s rows=%d rejected=%d replaced=%d batch=%s", raw_table, window,

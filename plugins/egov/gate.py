@@ -52,6 +52,8 @@ class GateResult:
     dbt_invocation_id: str | None = None
     #: Coverage waivers that excused gaps of the period (see ``egov waive``).
     waivers: list[dict] = field(default_factory=list)
+    #: GX's keys of the run's validation results, for Data Docs (``build_data_docs``).
+    result_keys: list = field(default_factory=list, repr=False)
 
     @property
     def blocking(self) -> list[Failure]:
@@ -77,14 +79,27 @@ def gx_root() -> str:
 
 
 def _context():
+    """A context that keeps suites, validation results and Data Docs in the project's GX folder, in the file
+    layout of a file context, and holds the datasource, validation definitions and checkpoint in memory.
+
+    Those three are rebuilt from the suites' code on every run anyway. A file context wrote them back to
+    great_expectations.yml after every asset it added (the file growing with every period validated) and read
+    the config-variables file again at every access to a setting, which cost more than the validation's SQL.
+    """
     # No usage analytics leave the machine (and none could: only package registries are reachable).
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    context = gx.get_context(mode="file", project_root_dir=gx_root())
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return context
+    layout = FilesystemStoreBackendDefaults(root_directory=os.path.join(gx_root(), "gx"))
+    for store in (layout.checkpoint_store_name, layout.validation_definition_store_name):
+        layout.stores[store]["store_backend"] = {"class_name": "InMemoryStoreBackend"}
+    return gx.get_context(mode="ephemeral", project_config=DataContextConfig(
+        store_backend_defaults=layout, analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False)))
 
 
 def _exception_message(info) -> str | None:
@@ -112,32 +127,38 @@ def _observed(result: dict) -> str:
 
 
 def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]:
-    """Run the checkpoint for ``period``; return the outcome and the raw GX result."""
+    """Run the checkpoint for ``period``; return the outcome and the raw GX result (Data Docs: ``build_data_docs``)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.datasource.fluent import PostgresDatasource
 
     from egov_expectations import SUITES
 
     context = _context()
-    # GX writes its datasource config to disk: it keeps a ${VAR} reference, never the password.
+    # The datasource names the URL by a ${VAR} reference, so nothing GX keeps holds the password.
     os.environ[CONNECTION_VAR] = target.url("postgresql+psycopg2")
-    datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE, connection_string="${" + CONNECTION_VAR + "}"
-    )
+    # Each slice is read once into a temporary table that the suite's expectations then query: as a subquery
+    # it was computed again by every metric (two to four per expectation), and fetched whole to learn its
+    # column names.
+    datasource = PostgresDatasource(name=DATASOURCE, connection_string="${" + CONNECTION_VAR + "}",
+                                    create_temp_table=True)
+    for suite_spec in SUITES:
+        asset = datasource.add_query_asset(name=f"{suite_spec.name}__{period.label}",
+                                           query=suite_spec.slice_query(period).strip())
+        asset.add_batch_definition_whole_table(f"{asset.name}__slice")
+    # Added to the context once, with its assets: the context saves its whole configuration at every change.
+    datasource = context.data_sources.add_postgres(datasource=datasource)
     definitions = []
     for suite_spec in SUITES:
         asset_name = f"{suite_spec.name}__{period.label}"
-        if asset_name in datasource.get_asset_names():
-            datasource.delete_asset(asset_name)
-        asset = datasource.add_query_asset(name=asset_name, query=suite_spec.slice_query(period).strip())
-        batch = asset.add_batch_definition_whole_table(f"{asset_name}__slice")
+        batch = datasource.get_asset(asset_name).get_batch_definition(f"{asset_name}__slice")
         suite = context.suites.add_or_update(gx.ExpectationSuite(
             name=asset_name, expectations=suite_spec.expectations(period),
             meta={"guarded_table": suite_spec.table, "layer": suite_spec.layer}))
-        definitions.append(context.validation_definitions.add_or_update(
+        definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
         ))
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
         name=f"{CHECKPOINT}__{period.label}",
         validation_definitions=definitions,
         # COMPLETE: query expectations then return the rows they found (a missing unit and day, a figure
@@ -148,11 +169,6 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
     # The GX run is named after the gate run, so Data Docs (filed by run name) and audit.validation_runs join.
     run_id = RunIdentifier(run_name=f"{CHECKPOINT}__{period.label}__{validation_id}")
     checkpoint_result = checkpoint.run(run_id=run_id)
-    # Data Docs for this run's results in one build: GX's UpdateDataDocsAction rebuilds the site index once
-    # per suite, which with 25 suites took two thirds of the gate and grows with every stored result.
-    results = list(checkpoint_result.run_results)
-    context.build_data_docs(resource_identifiers=[
-        *results, *{result.expectation_suite_identifier for result in results}])
     failures = []
     evaluated = 0
     for suite_result in checkpoint_result.run_results.values():
@@ -176,8 +192,20 @@ def validate(period: Period, target: config.PgTarget) -> tuple[GateResult, dict]
         gx_run_id=f"{run_id.run_name}@{checkpoint_result.run_id.run_time.isoformat()}",
         failures=failures,
         statistics={"evaluated": evaluated, "failed": len(failures), "suites": len(definitions)},
+        result_keys=list(checkpoint_result.run_results),
     )
     return gate, _compact(checkpoint_result.describe_dict())
+
+
+def build_data_docs(gate: GateResult) -> None:
+    """Data Docs for the gate run's results and suites, in one build.
+
+    Not part of ``validate``: the verdict does not wait for the pages. GX's UpdateDataDocsAction rebuilt the site
+    index once per suite, and the index reads every validation result ever stored, so its cost grows with
+    every gate run.
+    """
+    _context().build_data_docs(resource_identifiers=[
+        *gate.result_keys, *{key.expectation_suite_identifier for key in gate.result_keys}])
 
 
 #: Longest list kept of a result (unexpected values, indexes, rows) when it is stored.
@@ -262,4 +290,5 @@ def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
             validation_id=str(gate.validation_id), gx_run_id=gate.gx_run_id, period=gate.period,
             success=gate.success, dbt_invocation_id=dbt_invocation_id))
     log.info(gate.explain())
+    build_data_docs(gate)
     return gate

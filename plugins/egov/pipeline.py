@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from egov import config, dbt, gate, publish
 from egov.airflow_env import WAREHOUSE_CONN_ID
@@ -96,9 +96,16 @@ def extract(source: Source, context) -> list[LoadResult]:
 
 def build_models(context, keep_artifacts: bool = False) -> dict:
     """``dbt build``; with ``keep_artifacts`` (a build a release will rest on) its run_results and manifest
-    are kept in ``audit.dbt_invocations``."""
+    are kept in ``audit.dbt_invocations``. A build no release rests on (the transform DAG's) reconciles raw
+    lineage only on the days loaded since its DAG's previous successful run (``dbt.lineage_scope_env``)."""
     target = warehouse_target()
-    result = dbt.build(target, run=run_context(context))
+    scope = {}
+    if not keep_artifacts:
+        # A lazy proxy in Airflow's context: read through it.
+        previous = context.get("prev_start_date_success")
+        with connect(target) as conn:
+            scope = dbt.lineage_scope_env(conn, datetime.fromisoformat(previous.isoformat()) if previous else None)
+    result = dbt.build(target, run=run_context(context), extra_env=scope)
     log.info("dbt build %s in %.1fs: %s", result.invocation_id, result.elapsed_s, result.statuses)
     if keep_artifacts:
         run = run_context(context)

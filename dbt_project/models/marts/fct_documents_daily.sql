@@ -5,7 +5,11 @@
         unique_key='date_day',
         on_schema_change='fail',
         pre_hook="{{ delete_reloaded_days('raw.docmgmt__documents') }}",
-        indexes=[{'columns': ['date_day']}, {'columns': ['agency_code', 'date_day']}],
+        indexes=[
+            {'columns': ['date_day']},
+            {'columns': ['agency_code', 'date_day']},
+            {'columns': ['source_loaded_at']},
+        ],
     )
 }}
 

@@ -5,7 +5,7 @@
         unique_key='date_day',
         on_schema_change='fail',
         pre_hook="{{ delete_reloaded_days('raw.onestop__daily_closes') }}",
-        indexes=[{'columns': ['date_day', 'agency_code']}],
+        indexes=[{'columns': ['date_day', 'agency_code']}, {'columns': ['source_loaded_at']}],
     )
 }}
 

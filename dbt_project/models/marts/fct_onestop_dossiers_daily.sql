@@ -8,6 +8,7 @@
         indexes=[
             {'columns': ['date_day']},
             {'columns': ['agency_code', 'date_day']},
+            {'columns': ['source_loaded_at']},
         ],
     )
 }}

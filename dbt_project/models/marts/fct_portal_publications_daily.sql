@@ -5,7 +5,7 @@
         unique_key='date_day',
         on_schema_change='fail',
         pre_hook="{{ delete_reloaded_days('raw.portal__publications') }}",
-        indexes=[{'columns': ['date_day']}],
+        indexes=[{'columns': ['date_day']}, {'columns': ['source_loaded_at']}],
     )
 }}
 

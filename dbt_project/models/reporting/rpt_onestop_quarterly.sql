@@ -1,4 +1,7 @@
+{{ config(indexes=[{'columns': ['period', 'agency_code']}]) }}
+
 -- Quarterly rollup of the one-stop flows: dossier counts are additive, so they sum.
+-- Indexed for BI tools' lookups of a unit's quarter (egov bench: queries).
 
 with
 

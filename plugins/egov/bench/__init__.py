@@ -23,6 +23,15 @@ from egov import config
 MODULES = ("load", "national", "incremental", "queries", "dag_parse", "gate")
 
 
+class BenchError(RuntimeError):
+    """A benchmark could not set up or run what it measures."""
+
+
+def say(name: str, text: str) -> None:
+    """A progress line of benchmark ``name``."""
+    print(f"[bench] {name}: {text}", flush=True)
+
+
 @dataclass(frozen=True)
 class Row:
     """One measured comparison, printed as a line of the table."""
