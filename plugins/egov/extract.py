@@ -281,27 +281,43 @@ def _replace(
     pages = list(pages)
     records = [record for page in pages for record in page.records]
     check_schema(source, entity, records)
-    # Each record serialised once: for the checksum (a line of canonical JSON per record, in source order)
-    # and for the raw or rejected row it becomes.
-    payloads = [_canonical(record) for record in records]
-    digest = hashlib.sha256(("\n".join(payloads) + "\n" if payloads else "").encode())
     checker = _RecordChecker(entity, window)
-    accepted: list[tuple[int, date | None]] = []
-    rejected: list[tuple[int, str]] = []
+    digest = hashlib.sha256()
+    accepted: list[int] = []
+    rejected: list[tuple[int, str, str]] = []
     first_with_key: dict[tuple, int] = {}
-    for index, record in enumerate(records):
-        reason = checker.reason(record)
-        if reason is None:
-            first = first_with_key.setdefault(record_key(entity, record), index)
-            if first != index:
-                earlier = records[first]
-                same = {k: v for k, v in earlier.items() if k not in DELIVERY_FIELDS} == {
-                    k: v for k, v in record.items() if k not in DELIVERY_FIELDS}
-                reason = f"{'repeats' if same else 'conflicts with'} record {first} (same {', '.join(entity.key)})"
-        if reason is None:
-            accepted.append((index, checker.day(record) if entity.date_field else None))
-        else:
-            rejected.append((index, reason))
+
+    def copy_blocks(loaded_at: datetime) -> Iterator[str]:
+        """The accepted records as COPY text, a block at a time, judged in source order as they are sent: the
+        server stores one block while the next is encoded, checked and hashed. The checksum is a line of
+        canonical JSON per record, in source order; each record is serialised once for it and for its row."""
+        batch_column, loaded_at_column = f"{batch_id}\t", f"\t{loaded_at.isoformat()}\n"
+        for start in range(0, len(records), COPY_BLOCK_ROWS):
+            payloads, lines = [], []
+            for index in range(start, min(start + COPY_BLOCK_ROWS, len(records))):
+                record = records[index]
+                payload = _canonical(record)
+                payloads.append(payload)
+                reason = checker.reason(record)
+                if reason is None:
+                    first = first_with_key.setdefault(record_key(entity, record), index)
+                    if first != index:
+                        earlier = records[first]
+                        same = {k: v for k, v in earlier.items() if k not in DELIVERY_FIELDS} == {
+                            k: v for k, v in record.items() if k not in DELIVERY_FIELDS}
+                        reason = (f"{'repeats' if same else 'conflicts with'} record {first} "
+                                  f"(same {', '.join(entity.key)})")
+                if reason is None:
+                    day = checker.day(record) if entity.date_field else None
+                    accepted.append(index)
+                    lines.append(f"{batch_column}{COPY_NULL if day is None else day.isoformat()}\t{index}\t"
+                                 f"{_copy_text(payload)}{loaded_at_column}")
+                else:
+                    rejected.append((index, reason, payload))
+            digest.update(("\n".join(payloads) + "\n").encode())
+            if lines:
+                yield "".join(lines)
+
     raw_table = source.raw_table(entity)
     schema, name = raw_table.split(".")
     table = sql.Identifier(schema, name)
@@ -317,43 +333,39 @@ def _replace(
         # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{raw_table}",))
         ensure_raw_table(conn, raw_table)
+        (loaded_at,) = conn.execute("select clock_timestamp()").fetchone()
         if window is None:
             replaced = conn.execute(sql.SQL("delete from {}").format(table)).rowcount
         else:
             replaced = conn.execute(
                 sql.SQL("delete from {} where record_date >= %s and record_date < %s").format(table), window
             ).rowcount
-        (loaded_at,) = conn.execute(
-            """
-            insert into audit.load_batches (batch_id, source_system, entity, raw_table, window_start,
-                window_end, request, pages, row_count, rejected_count, checksum, replaced_rows,
-                dag_id, run_id, task_id)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            returning loaded_at
-            """,
-            (batch_id, source.system, entity.name, raw_table, *(window or (None, None)), request,
-             len(pages), len(accepted), len(rejected), digest.hexdigest(), replaced,
-             run.dag_id, run.run_id, run.task_id),
-        ).fetchone()
         with conn.cursor().copy(
             sql.SQL("copy {} (batch_id, record_date, record_index, payload, loaded_at) from stdin")
             .format(table)
         ) as copy:
-            # The rows as COPY's text format, in blocks, rather than write_row's adaptation of each value.
-            batch_column, loaded_at_column = f"{batch_id}\t", f"\t{loaded_at.isoformat()}\n"
-            for start in range(0, len(accepted), COPY_BLOCK_ROWS):
-                copy.write("".join(
-                    f"{batch_column}{COPY_NULL if day is None else day.isoformat()}\t{index}\t"
-                    f"{_copy_text(payloads[index])}{loaded_at_column}"
-                    for index, day in accepted[start : start + COPY_BLOCK_ROWS]
-                ))
+            for block in copy_blocks(loaded_at):
+                copy.write(block)
+        # The batch row comes after the raw rows, once its counts and checksum are known; their reference to it
+        # is checked at commit (the foreign key is deferred), so that they could stream while they were judged.
+        conn.execute(
+            """
+            insert into audit.load_batches (batch_id, source_system, entity, raw_table, window_start,
+                window_end, request, pages, row_count, rejected_count, checksum, replaced_rows,
+                dag_id, run_id, task_id, loaded_at)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (batch_id, source.system, entity.name, raw_table, *(window or (None, None)), request,
+             len(pages), len(accepted), len(rejected), digest.hexdigest(), replaced,
+             run.dag_id, run.run_id, run.task_id, loaded_at),
+        )
         if rejected:
             with conn.cursor().copy(
                 "copy audit.rejected_records (batch_id, source_system, entity, record_index, reason, payload)"
                 " from stdin"
             ) as copy:
-                for index, reason in rejected:
-                    copy.write_row((batch_id, source.system, entity.name, index, reason, payloads[index]))
+                for index, reason, payload in rejected:
+                    copy.write_row((batch_id, source.system, entity.name, index, reason, payload))
     result = LoadResult(batch_id, raw_table, window, len(pages), len(accepted), len(rejected), replaced,
                         digest.hexdigest())
     log.info("loaded %s window=%s rows=%d rejected=%d replaced=%d batch=%s", raw_table, window,

@@ -229,7 +229,8 @@ def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
         sql.SQL(
             """
             create table if not exists {} (
-                batch_id     uuid        not null references audit.load_batches (batch_id),
+                batch_id     uuid        not null references audit.load_batches (batch_id)
+                                         deferrable initially deferred,
                 record_date  date,
                 record_index integer     not null,
                 payload      jsonb       not null,
@@ -237,6 +238,14 @@ def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
             )"""
         ).format(ident)
     )
+    # A load writes its batch row after its raw rows (egov.extract): the reference is checked at commit. Tables
+    # made before the key was deferred are altered once.
+    for (constraint,) in conn.execute(
+        "select conname from pg_constraint where conrelid = %s::regclass and contype = 'f' and not condeferred",
+        (raw_table,),
+    ).fetchall():
+        conn.execute(sql.SQL("alter table {} alter constraint {} deferrable initially deferred").format(
+            ident, sql.Identifier(constraint)))
     conn.execute(
         sql.SQL("create index if not exists {} on {} (record_date)").format(
             sql.Identifier(f"{name}_record_date_idx"), ident
