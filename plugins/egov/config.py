@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -69,6 +71,22 @@ def warehouse_db_name() -> str:
 
 def airflow_db_name() -> str:
     return os.environ.get("EGOV_AIRFLOW_DB", "airflow")
+
+
+@contextmanager
+def named_databases(warehouse: str, airflow: str | None = None) -> Iterator[None]:
+    """Inside the block, the warehouse (and Airflow metadata) databases on the server are these; as before after."""
+    wanted = {"EGOV_WAREHOUSE_DB": warehouse, **({"EGOV_AIRFLOW_DB": airflow} if airflow else {})}
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dataclass(frozen=True)

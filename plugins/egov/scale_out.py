@@ -14,7 +14,6 @@ Each executor gets its own warehouse and metadata databases (``egov_scale_<execu
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -32,11 +31,11 @@ from egov import config, db
 from egov.periods import Period
 from egov.sources import SOURCES
 
-log = logging.getLogger(__name__)
-
 EXECUTORS = ("LocalExecutor", "CeleryExecutor")
 PUBLISH_DAG = "egov_publish_quarterly"
 START_TIMEOUT_S = 180
+#: What a Celery worker logs once it consumes from the queue.
+TASK_READY = "ready."
 #: Celery's line for a task a worker took from the queue.
 TASK_RECEIVED = re.compile(r"Task \S*execute_workload\[[0-9a-f-]+\] received")
 
@@ -172,14 +171,18 @@ def _wait_for_runs(airflow_db: config.PgTarget, dag_ids: list[str], components: 
 
 
 def run_cluster(executor: str, period: Period, workers: int = 2, timeout_s: float = 1200) -> ClusterRun:
-    """Extract every source for ``period`` and publish it through a scheduler running ``executor``."""
+    """Extract every source for ``period`` and publish it through a scheduler running ``executor``, on databases
+    of its own."""
+    short = executor.removesuffix("Executor").lower()
+    with config.named_databases(f"egov_scale_{short}", f"airflow_scale_{short}"):
+        return _run_cluster(executor, short, period, workers, timeout_s)
+
+
+def _run_cluster(executor: str, short: str, period: Period, workers: int, timeout_s: float) -> ClusterRun:
     from egov.airflow_env import airflow_env
     from egov.airflow_runner import migrate
     from egov.publish import latest_release
 
-    short = executor.removesuffix("Executor").lower()
-    os.environ["EGOV_WAREHOUSE_DB"] = f"egov_scale_{short}"
-    os.environ["EGOV_AIRFLOW_DB"] = f"airflow_scale_{short}"
     server = db.warehouse_target()
     for dbname in (config.warehouse_db_name(), config.airflow_db_name()):
         _recreate(server, dbname)
@@ -262,10 +265,6 @@ def run_cluster(executor: str, period: Period, workers: int = 2, timeout_s: floa
             "select figure_id, value from published.current_figures where period = %s order by 1",
             (period.label,)).fetchall()}
     return outcome
-
-
-#: What a Celery worker logs once it consumes from the queue.
-TASK_READY = "ready."
 
 
 def redis_server() -> str:

@@ -56,3 +56,13 @@ def test_embedded_server_status_and_url(database):
     assert status.mode == "embedded" and status.running and status.pid
     with psycopg.connect(status.url) as conn:
         assert conn.execute("select current_database()").fetchone()[0] == config.warehouse_db_name()
+
+
+def test_named_databases_hold_inside_the_block_only(monkeypatch):
+    from egov import config
+
+    monkeypatch.setenv("EGOV_WAREHOUSE_DB", "egov_before")
+    monkeypatch.delenv("EGOV_AIRFLOW_DB", raising=False)
+    with config.named_databases("bench_x", "airflow_x"):
+        assert (config.warehouse_db_name(), config.airflow_db_name()) == ("bench_x", "airflow_x")
+    assert (config.warehouse_db_name(), config.airflow_db_name()) == ("egov_before", "airflow")

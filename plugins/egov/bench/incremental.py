@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import statistics
 import time
@@ -74,20 +73,6 @@ def _say(text: str) -> None:
 # ---------------------------------------------------------------- bench databases
 
 
-@contextlib.contextmanager
-def _warehouse_named(name: str) -> Iterator[None]:
-    """``config.warehouse_db_name()`` is ``name`` inside the block."""
-    before = os.environ.get("EGOV_WAREHOUSE_DB")
-    os.environ["EGOV_WAREHOUSE_DB"] = name
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("EGOV_WAREHOUSE_DB", None)
-        else:
-            os.environ["EGOV_WAREHOUSE_DB"] = before
-
-
 def _server() -> config.PgTarget:
     return db.warehouse_target().with_db("postgres")
 
@@ -104,7 +89,7 @@ def create_warehouse(name: str, template: str | None = None) -> config.PgTarget:
     ``egov db up`` makes, or a copy of the warehouse ``template``."""
     if not name.startswith("bench_"):
         raise BenchError(f"bench databases are named bench_*, not {name!r}")
-    with _warehouse_named(name):
+    with config.named_databases(name):
         if db.warehouse_target().dbname != name:
             raise BenchError(f"{config.EXTERNAL_URL_VAR} names a database; the benchmarks need a server URL whose "
                              "role may create databases (bench_*), e.g. postgresql://user:password@host:5432/")
@@ -114,7 +99,7 @@ def create_warehouse(name: str, template: str | None = None) -> config.PgTarget:
             conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name),
                                                                           sql.Identifier(template)))
     else:
-        with _warehouse_named(name):
+        with config.named_databases(name):
             db.bootstrap()
     return db.warehouse_target().with_db(name)
 
