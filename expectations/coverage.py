@@ -14,8 +14,8 @@ relied on with its result, and the release links to that result.
 
 import great_expectations as gx
 
-from egov.periods import Period
-from egov.sources import SOURCES
+from egov.core.periods import Period
+from egov.core.sources import SOURCES
 from egov_expectations.suite import Suite
 
 TABLE = "audit.load_batches"

@@ -5,8 +5,8 @@ Whether every unit closed every day is the coverage suite's question (``coverage
 
 import great_expectations as gx
 
-from egov.config import LOCAL_TIMEZONE
-from egov.periods import Period
+from egov.core.config import LOCAL_TIMEZONE
+from egov.core.periods import Period
 from egov_expectations.suite import Suite, days_of, table_slice
 
 TABLE = "marts.fct_onestop_daily_closes"
@@ -40,7 +40,7 @@ def expectations(period: Period) -> list:
         gx.expectations.UnexpectedRowsExpectation(
             unexpected_rows_query=(
                 f"select date_day, agency_code, closed_at from {{batch}} "
-                f"where (closed_at at time zone '{LOCAL_TIMEZONE}')::date < date_day"),
+                f"where (closed_at at time zone '{LOCAL_TIMEZONE.key}')::date < date_day"),
             severity="warning", description="each day is closed after it begins (a clock problem otherwise)"),
     ]
 

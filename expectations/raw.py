@@ -1,4 +1,4 @@
-"""Raw landing tables, one suite per table, generated from the source registry (``egov.sources``).
+"""Raw landing tables, one suite per table, generated from the source registry (``egov.core.sources``).
 
 The loader already quarantines records that miss a field or carry the wrong kind of value; these
 suites check again what reached raw, so that a loader bug or a hand-made insert cannot reach a
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import great_expectations as gx
 
-from egov.periods import Period
-from egov.sources import BOOL, DATE, INT, SOURCES, TEXT, TIMESTAMP, Entity, Source
+from egov.core.periods import Period
+from egov.core.sources import BOOL, DATE, INT, SOURCES, TEXT, TIMESTAMP, Entity, Source
 from egov_expectations.suite import Suite, days_of
 
 # How a value of each kind looks in the payload, as the loader's checks accept it: {v} is the jsonb value,

@@ -6,7 +6,7 @@ numerator over their denominator; recomputed here from ``intermediate.int_indica
 
 import great_expectations as gx
 
-from egov.periods import Period
+from egov.core.periods import Period
 from egov_expectations.suite import Suite
 
 TABLE = "reporting.rpt_indicator_period"

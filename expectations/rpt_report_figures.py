@@ -13,8 +13,8 @@ import csv
 
 import great_expectations as gx
 
-from egov import config
-from egov.periods import Period
+from egov.core import config
+from egov.core.periods import Period
 from egov_expectations import coverage
 from egov_expectations.suite import Suite
 

@@ -2,15 +2,15 @@
 
 import great_expectations as gx
 
-from egov.config import LOCAL_TIMEZONE
-from egov.periods import Period
+from egov.core.config import LOCAL_TIMEZONE
+from egov.core.periods import Period
 from egov_expectations.suite import Suite, days_of
 
 TABLE = "staging.stg_ca__certificate_versions"
 
 
 def slice_query(period: Period) -> str:
-    local_day = f"(updated_at at time zone '{LOCAL_TIMEZONE}')::date"
+    local_day = f"(updated_at at time zone '{LOCAL_TIMEZONE.key}')::date"
     return f"select * from {TABLE} where {days_of(local_day, period)}"
 
 

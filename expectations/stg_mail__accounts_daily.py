@@ -2,7 +2,7 @@
 
 import great_expectations as gx
 
-from egov.periods import Period
+from egov.core.periods import Period
 from egov_expectations.suite import Suite, table_slice
 
 TABLE = "staging.stg_mail__accounts_daily"

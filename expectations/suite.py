@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from egov.periods import Period
+from egov.core.periods import Period
 
 LAYERS = ("raw", "staging", "marts", "reporting", "coverage")
 

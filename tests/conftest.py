@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from egov import config as egov_config
+from egov.core import config as egov_config
 
 TEST_STATE = egov_config.PROJECT_ROOT / ".egov" / "test"
 
@@ -26,8 +26,8 @@ _started_server = False
 def pytest_configure(config: pytest.Config) -> None:
     """Point everything at the test state before Airflow is first imported, and start the server."""
     global _started_server
-    from egov import db
-    from egov.airflow_env import airflow_env
+    from egov.core import db
+    from egov.orchestration.airflow_env import airflow_env
 
     os.environ.setdefault("EGOV_STATE_DIR", str(TEST_STATE))
     if db.external_url():
@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from egov import db
+    from egov.core import db
 
     if _started_server:
         db.down()
@@ -51,14 +51,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def database():
-    from egov import db
+    from egov.core import db
 
     return db.warehouse_target()
 
 
 @pytest.fixture(scope="session")
 def dataset():
-    from egov.simulators.onestop.generator import build_dataset
+    from egov_demo.simulators.onestop.generator import build_dataset
 
     return build_dataset()
 
@@ -69,8 +69,8 @@ class SimulatorThread:
     def __init__(self, name: str, dataset, token: str = "test-token"):
         import importlib
 
-        app_module = importlib.import_module(f"egov.simulators.{name}.app")
-        generator = importlib.import_module(f"egov.simulators.{name}.generator")
+        app_module = importlib.import_module(f"egov_demo.simulators.{name}.app")
+        generator = importlib.import_module(f"egov_demo.simulators.{name}.generator")
         self.name, self.token, self.dataset = name, token, dataset
         self.faults = generator.Faults()
         with socket.socket() as sock:
@@ -114,8 +114,9 @@ class SimulatorThread:
 
 def _registered(sim: SimulatorThread):
     """Serve ``sim`` registered in the test state folder, so Airflow's connection points at it."""
-    from egov.airflow_env import connection_env
-    from egov.simulators import service
+    from egov_demo.simulators import service
+
+    from egov.orchestration.airflow_env import connection_env
 
     state_file = egov_config.state_dir() / "sim" / f"{sim.name}.json"
     state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +138,7 @@ def simulator(dataset):
 
 @pytest.fixture(scope="session")
 def ca_dataset():
-    from egov.simulators.ca.generator import build_dataset
+    from egov_demo.simulators.ca.generator import build_dataset
 
     return build_dataset()
 
@@ -149,7 +150,7 @@ def ca_simulator(ca_dataset):
 
 @pytest.fixture(scope="session")
 def portal_dataset():
-    from egov.simulators.portal.generator import build_dataset
+    from egov_demo.simulators.portal.generator import build_dataset
 
     return build_dataset()
 
@@ -162,7 +163,7 @@ def portal_simulator(portal_dataset):
 @pytest.fixture(scope="session")
 def docmgmt(database):
     """The document-management system's database, provisioned on the test server."""
-    from egov.simulators.docmgmt import database as docmgmt_database
+    from egov_demo.simulators.docmgmt import database as docmgmt_database
 
     return docmgmt_database.provision(database)
 
@@ -170,7 +171,7 @@ def docmgmt(database):
 @pytest.fixture(scope="session")
 def landing():
     """The test state's landing folders, filled with the mail and register exports of the simulated history."""
-    from egov.simulators import service
+    from egov_demo.simulators import service
 
     service.drop_files()
     return {key: service.landing_dir(key) for key in ("mail", "registers")}
@@ -186,9 +187,9 @@ def all_sources(simulator, ca_simulator, portal_simulator, docmgmt, landing):
 @pytest.fixture(scope="session")
 def loaded_q1(all_sources):
     """Q1/2019 of every system loaded through the real extract DAGs, as `make run` loads it."""
-    from egov.airflow_runner import migrate, run_dag
-    from egov.periods import parse_period
-    from egov.sources import SOURCES
+    from egov.core.periods import parse_period
+    from egov.core.sources import SOURCES
+    from egov.orchestration.runner import migrate, run_dag
 
     migrate()
     q1 = parse_period("2019Q1")

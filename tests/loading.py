@@ -9,10 +9,10 @@ import os
 from dataclasses import replace
 from datetime import date
 
-from egov import db
-from egov.connectors import Endpoint, connector_for
-from egov.extract import LoadResult, extract_source
-from egov.sources import SOURCES, Source
+from egov.core import db
+from egov.core.sources import SOURCES, Source
+from egov.ingest.connectors import Endpoint, connector_for
+from egov.ingest.loader import LoadResult, extract_source
 
 
 def endpoint(source: Source, **extra) -> Endpoint:

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from egov import config
-from egov.report import Figure, MonthCount, Release, ReportData, UnitShare
+from egov.core import config
+from egov.publication.report import Figure, MonthCount, Release, ReportData, UnitShare
 
 SEEDS = config.DBT_PROJECT_DIR / "seeds"
 REFERENCE = Path(__file__).parent / "data" / "q1_2019_report_figures.csv"

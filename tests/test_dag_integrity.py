@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from egov import config
-from egov.sources import SOURCES
+from egov.core import config
+from egov.core.sources import SOURCES
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from egov import config
+from egov.core import config
 
 
 def run(tool: str, *args: str) -> subprocess.CompletedProcess:

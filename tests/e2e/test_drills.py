@@ -30,11 +30,12 @@ import pytest
 from loading import extract
 from source_readers import all_figures, api_pages
 
-from egov import config, db, dbt
-from egov.airflow_env import airflow_env
-from egov.airflow_runner import log_dir, run_dag
-from egov.extract import WarehouseFull
-from egov.periods import parse_period
+from egov.core import config, db
+from egov.core.periods import parse_period
+from egov.ingest.loader import WarehouseFull
+from egov.orchestration.airflow_env import airflow_env
+from egov.orchestration.runner import log_dir, run_dag
+from egov.transform import dbt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.drill]
 
@@ -159,7 +160,8 @@ def test_an_extract_killed_in_the_middle_of_its_copy_leaves_no_partial_batch(loa
 
 BUILD_SCRIPT = """
 import sys
-from egov import db, dbt
+from egov.core import db
+from egov.transform import dbt
 try:
     dbt.build(db.warehouse_target())
 except dbt.DbtError as failed:

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from source_readers import all_figures
 
-from egov import db
-from egov.airflow_runner import run_dag
-from egov.periods import parse_period
+from egov.core import db
+from egov.core.periods import parse_period
+from egov.orchestration.runner import run_dag
 
 pytestmark = pytest.mark.e2e
 
@@ -242,7 +242,8 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
 
 
 def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
-    from egov import dbt, gate
+    from egov.quality import gate
+    from egov.transform import dbt
 
     # A quarter no other test loads, so only its first three days are there.
     partial = parse_period("2018Q3")
@@ -259,7 +260,7 @@ def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
 
 
 def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausible_jump(published_q1):
-    from egov import gate
+    from egov.quality import gate
 
     day = Q1.start + timedelta(days=20)
     with db.connect() as conn:
@@ -292,7 +293,7 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
 
 
 def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it(published_q1):
-    from egov.sources import ONESTOP
+    from egov.core.sources import ONESTOP
 
     outcome = run_dag("egov_extract_onestop", "2019-02-13")
     assert outcome.succeeded, outcome.summary()
@@ -376,8 +377,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
     import subprocess
     import sys
 
-    from egov import gate
     from egov.cli import _gate_failures
+    from egov.quality import gate
 
     with db.connect() as conn:
         unit = conn.execute("select agency_code from marts.dim_agency where is_onestop_unit and agency_level = "
@@ -447,7 +448,9 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
 
     from loading import extract
 
-    from egov import dbt, gate, publish
+    from egov.publication import publish
+    from egov.quality import gate
+    from egov.transform import dbt
 
     portal = loaded_q1["portal"]
     day, window = date(2019, 2, 14), (date(2019, 2, 14), date(2019, 2, 15))

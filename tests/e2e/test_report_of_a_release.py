@@ -7,10 +7,10 @@ import io
 import openpyxl
 import pytest
 
-from egov import db
-from egov.airflow_runner import run_dag
-from egov.periods import parse_period
-from egov.report import FORMATS, LANGUAGES, format_value, load_report, render
+from egov.core import db
+from egov.core.periods import parse_period
+from egov.orchestration.runner import run_dag
+from egov.publication.report import FORMATS, LANGUAGES, format_value, load_report, render
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ Q1 = parse_period("2019Q1")
 
 @pytest.fixture(scope="module")
 def report_data(loaded_q1):
-    from egov.publish import content_hash, period_figures
+    from egov.publication.publish import content_hash, period_figures
 
     with db.connect() as conn:
         latest = conn.execute("select content_hash from published.releases where period = %s "

@@ -18,11 +18,12 @@ import pytest
 from loading import extract
 from source_readers import api_cursor, api_pages
 
-from egov import db, dbt
-from egov.airflow_runner import run_dag
-from egov.connectors import SchemaDriftError, SourceDataError, SourceUnavailable
-from egov.periods import parse_period
-from egov.sources import SOURCES
+from egov.core import db
+from egov.core.periods import parse_period
+from egov.core.sources import SOURCES
+from egov.ingest.connectors import SchemaDriftError, SourceDataError, SourceUnavailable
+from egov.orchestration.runner import run_dag
+from egov.transform import dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -219,7 +220,7 @@ def test_a_restated_past_day_replaces_the_old_figures(loaded_q1):
 
 
 def test_a_revised_file_replaces_the_original_and_a_second_copy_is_ignored(loaded_q1, tmp_path):
-    from egov.simulators.mail import dropbox, generator
+    from egov_demo.simulators.mail import dropbox, generator
 
     dataset = generator.build_dataset()
     shutil.copy(loaded_q1["landing"]["mail"] / f"hopthu_{DAY:%Y%m%d}.csv", tmp_path)
@@ -242,8 +243,8 @@ def test_a_revised_file_replaces_the_original_and_a_second_copy_is_ignored(loade
 
 
 def test_malformed_rows_are_quarantined_with_their_reason_and_counted(loaded_q1, tmp_path):
-    from egov.simulators.mail import dropbox
-    from egov.simulators.registers import workbook
+    from egov_demo.simulators.mail import dropbox
+    from egov_demo.simulators.registers import workbook
 
     shutil.copy(loaded_q1["landing"]["mail"] / f"hopthu_{DAY:%Y%m%d}.csv", tmp_path)
     dropbox.corrupt_row(tmp_path, DAY)
@@ -270,7 +271,7 @@ def test_malformed_rows_are_quarantined_with_their_reason_and_counted(loaded_q1,
 
 
 def test_a_missing_file_fails_loudly_and_loads_once_delivered(loaded_q1, tmp_path):
-    from egov.simulators.mail import dropbox, generator
+    from egov_demo.simulators.mail import dropbox, generator
 
     before = staging_day_sums(DAY)
     with pytest.raises(SourceUnavailable, match=rf"hopthu_{DAY:%Y%m%d}\.csv: the file has not been delivered"):
@@ -285,8 +286,8 @@ def test_a_missing_file_fails_loudly_and_loads_once_delivered(loaded_q1, tmp_pat
 
 @pytest.mark.parametrize("change", ["renamed column", "dropped sheet"])
 def test_a_schema_change_in_a_file_is_a_named_error_and_loads_nothing(loaded_q1, tmp_path, change):
-    from egov.simulators.mail import dropbox
-    from egov.simulators.registers import workbook
+    from egov_demo.simulators.mail import dropbox
+    from egov_demo.simulators.registers import workbook
 
     before, batches = staging_day_sums(DAY), one("select count(*) from audit.load_batches")
     if change == "renamed column":
@@ -306,7 +307,7 @@ def test_a_schema_change_in_a_file_is_a_named_error_and_loads_nothing(loaded_q1,
 
 
 def test_a_schema_change_fails_the_airflow_task_at_once_without_retries(loaded_q1):
-    from egov.simulators.registers import workbook
+    from egov_demo.simulators.registers import workbook
 
     book = loaded_q1["landing"]["registers"] / "SoTTTT_BaoCao_2019_01.xlsx"
     saved = book.read_bytes()

@@ -18,9 +18,10 @@ import pytest
 from loading import extract
 from source_readers import all_figures
 
-from egov import db, dbt
-from egov.periods import parse_period
-from egov.sources import SOURCES
+from egov.core import db
+from egov.core.periods import parse_period
+from egov.core.sources import SOURCES
+from egov.transform import dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -148,7 +149,7 @@ def test_any_quarter_or_year_prints_from_the_command_line(built_2019):
 
 
 def test_every_model_and_column_is_described_and_the_descriptions_reach_postgresql(built_2019):
-    from egov.dbt import target_dir
+    from egov.transform.dbt import target_dir
 
     manifest = json.loads((target_dir() / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]

@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from egov import cli, config, db, warehouse
+from egov import cli
+from egov.core import config, db, warehouse
 
 READABLE = {
     "bi": ("marts", "reporting", "published"),
@@ -239,7 +240,7 @@ def test_an_owner_without_createrole_gets_a_warning_and_the_grants_still_apply(u
     with psycopg.connect(unprivileged_server.url(), autocommit=True) as conn:
         conn.execute(sql.SQL("revoke connect on database {} from public").format(
             sql.Identifier(unprivileged_server.dbname)))
-    with caplog.at_level(logging.WARNING, logger="egov.warehouse"):
+    with caplog.at_level(logging.WARNING, logger="egov.core.warehouse"):
         status = db.up()
     assert status.mode == "external"
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
@@ -252,7 +253,7 @@ def test_an_owner_without_createrole_gets_a_warning_and_the_grants_still_apply(u
 
     # Granted CONNECT by the bootstrap, the roles sign in: their passwords need no administrator.
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="egov.warehouse"):
+    with caplog.at_level(logging.WARNING, logger="egov.core.warehouse"):
         db.up()
     assert [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING] == []
 
@@ -269,7 +270,7 @@ def test_a_missing_role_that_cannot_be_created_is_reported_not_raised(unprivileg
     monkeypatch.setenv("EGOV_PROBE_PASSWORD", "never-used")
     missing = warehouse.AccessRole(f"egov_probe_missing_{uuid.uuid4().hex[:8]}", "EGOV_PROBE_PASSWORD", ("marts",))
     with psycopg.connect(unprivileged_server.url(), autocommit=True) as conn, \
-            caplog.at_level(logging.WARNING, logger="egov.warehouse"):
+            caplog.at_level(logging.WARNING, logger="egov.core.warehouse"):
         warehouse.ensure_access_role(conn, missing, unprivileged_server.user)
         assert conn.execute("select 1 from pg_roles where rolname = %s", (missing.name,)).fetchone() is None
     assert [record.getMessage() for record in caplog.records if f"may not create role {missing.name}" in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
-from egov.audit_pack import MANIFEST, manifest, verify
+from egov.publication.audit_pack import MANIFEST, manifest, verify
 
 FILES = {"release.json": b'{"version": 1}', "figures.csv": b"figure_id,value\nx,38751\n",
          "lineage/trace.json": b"{}"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import great_expectations as gx
 import psycopg
 import pytest
+from egov_demo.bench import BenchError
+from egov_demo.bench import gate as bench_gate
 
-from egov.bench import BenchError
-from egov.bench import gate as bench_gate
-from egov.periods import parse_period
+from egov.core.periods import parse_period
 from egov_expectations import SUITES
 
 BATCH = """

@@ -6,12 +6,12 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
+from egov_demo.bench import incremental
 
-from egov import dbt
-from egov.bench import incremental
-from egov.connectors import HttpApiConnector
-from egov.pipeline import extract_window
-from egov.sources import DOCMGMT, ONESTOP
+from egov.core.sources import DOCMGMT, ONESTOP
+from egov.ingest.connectors import HttpApiConnector
+from egov.orchestration.tasks import extract_window
+from egov.transform import dbt
 
 
 def test_a_timed_day_is_the_extract_dags_data_interval_with_its_lookback():

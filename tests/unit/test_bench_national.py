@@ -6,10 +6,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from egov_demo.bench import national, queries
 
-from egov.bench import national, queries
-from egov.extract import rejection_reason
-from egov.sources import ONESTOP
+from egov.core.sources import ONESTOP
+from egov.ingest.loader import rejection_reason
 
 ENTITIES = {entity.name: entity for entity in ONESTOP.entities}
 UNITS, DAYS = 250, 21  # more than two replicas of the province's 106 communes

@@ -10,11 +10,10 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
+from egov_demo.simulators.ca.app import create_app
+from egov_demo.simulators.ca.generator import Faults, build_dataset
+from egov_demo.simulators.workdays import PUBLIC_HOLIDAYS
 from fastapi.testclient import TestClient
-
-from egov.simulators.ca.app import create_app
-from egov.simulators.ca.generator import Faults, build_dataset
-from egov.simulators.workdays import PUBLIC_HOLIDAYS
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

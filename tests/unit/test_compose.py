@@ -28,12 +28,12 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from egov_demo.simulators.docmgmt import database as docmgmt
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from egov.airflow_env import WAREHOUSE_CONN_ID
-from egov.simulators.docmgmt import database as docmgmt
-from egov.sources import SOURCES
+from egov.core.sources import SOURCES
+from egov.orchestration.airflow_env import WAREHOUSE_CONN_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from egov.connectors import HttpApiConnector, SourceDataError, SourceUnavailable
-from egov.sources import ONESTOP
+from egov.core.sources import ONESTOP
+from egov.ingest.connectors import HttpApiConnector, SourceDataError, SourceUnavailable
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from egov import config, db
+from egov.core import config, db
 
 
 def test_external_url_points_warehouse_and_airflow_at_the_same_server(monkeypatch):
@@ -59,7 +59,7 @@ def test_embedded_server_status_and_url(database):
 
 
 def test_named_databases_hold_inside_the_block_only(monkeypatch):
-    from egov import config
+    from egov.core import config
 
     monkeypatch.setenv("EGOV_WAREHOUSE_DB", "egov_before")
     monkeypatch.delenv("EGOV_AIRFLOW_DB", raising=False)

@@ -13,11 +13,10 @@ from datetime import date
 import pandas as pd
 import psycopg
 import pytest
+from egov_demo.simulators.docmgmt import database as docmgmt_db
+from egov_demo.simulators.docmgmt.generator import build_dataset
+from egov_demo.simulators.onestop.units import load_units
 from psycopg import errors
-
-from egov.simulators.docmgmt import database as docmgmt_db
-from egov.simulators.docmgmt.generator import build_dataset
-from egov.simulators.onestop.units import load_units
 
 CALIBRATION_END = pd.Timestamp("2019-04-01T00:00:00+07:00")
 Q1_2019 = (date(2019, 1, 1), date(2019, 3, 31))
@@ -132,7 +131,7 @@ def test_build_is_deterministic_and_depends_on_the_seed(docmgmt):
 
 
 def test_build_does_not_depend_on_hash_randomisation(docmgmt):
-    script = "from egov.simulators.docmgmt.generator import build_dataset; print(build_dataset().content_hash())"
+    script = "from egov_demo.simulators.docmgmt.generator import build_dataset; print(build_dataset().content_hash())"
     digests = {
         subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                        env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout.strip()

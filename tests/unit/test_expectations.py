@@ -5,8 +5,8 @@ from __future__ import annotations
 import great_expectations as gx
 import pytest
 
-from egov.periods import parse_period
-from egov.sources import SOURCES
+from egov.core.periods import parse_period
+from egov.core.sources import SOURCES
 from egov_expectations import SUITES
 from egov_expectations.suite import LAYERS
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from egov.connectors import CsvDropConnector, CursorApiConnector, SourceDataError, SourceUnavailable
-from egov.extract import rejection_reason
-from egov.sources import CA, MAIL
+from egov.core.sources import CA, MAIL
+from egov.ingest.connectors import CsvDropConnector, CursorApiConnector, SourceDataError, SourceUnavailable
+from egov.ingest.loader import rejection_reason
 
 ACCOUNTS = MAIL.entities[0]
 DAY = (date(2019, 3, 6), date(2019, 3, 7))

@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 from openlineage.client.uuid import generate_static_uuid
 
-from egov import db, lineage_events
-from egov.connectors import Page
-from egov.extract import OUTSIDE_AIRFLOW, RunContext, load_batch
-from egov.sources import ONESTOP, Source
+from egov.core import db
+from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
+from egov.core.sources import ONESTOP, Source
+from egov.ingest.connectors import Page
+from egov.ingest.loader import load_batch
+from egov.openlineage import runs
 
-FACETS_SCHEMA = Path(lineage_events.__file__).parent / "data" / "openlineage_facets.json"
+FACETS_SCHEMA = Path(runs.__file__).parent / "data" / "openlineage_facets.json"
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 LOGICAL_DATE = datetime(2019, 1, 2, 17, 0, tzinfo=UTC)
 
@@ -30,9 +32,9 @@ LOGICAL_DATE = datetime(2019, 1, 2, 17, 0, tzinfo=UTC)
 def events_path(tmp_path, monkeypatch) -> Path:
     """The file transport, writing to a file of the test's own."""
     path = tmp_path / "lineage" / "events.jsonl"
-    monkeypatch.setattr(lineage_events, "events_file", lambda: path)
-    for var in (lineage_events.TRANSPORT_VAR, lineage_events.URL_VAR, lineage_events.API_KEY_VAR,
-                lineage_events.NAMESPACE_VAR, "AIRFLOW__OPENLINEAGE__NAMESPACE", "OPENLINEAGE_NAMESPACE",
+    monkeypatch.setattr(runs, "events_file", lambda: path)
+    for var in (runs.TRANSPORT_VAR, runs.URL_VAR, runs.API_KEY_VAR,
+                runs.NAMESPACE_VAR, "AIRFLOW__OPENLINEAGE__NAMESPACE", "OPENLINEAGE_NAMESPACE",
                 "OPENLINEAGE_DISABLED"):
         monkeypatch.delenv(var, raising=False)
     return path
@@ -67,7 +69,7 @@ def assert_spec_shaped(event: dict) -> None:
     """The fields the OpenLineage spec requires of a RunEvent, with the values this project gives them."""
     assert event["eventType"] in ("START", "COMPLETE", "FAIL", "ABORT")
     assert datetime.fromisoformat(event["eventTime"]).tzinfo is not None
-    assert event["producer"] == lineage_events.PRODUCER
+    assert event["producer"] == runs.PRODUCER
     assert event["schemaURL"].startswith("https://openlineage.io/spec/2-0-2/OpenLineage.json#")
     uuid.UUID(event["run"]["runId"])
     assert event["job"]["namespace"] == "egov" and event["job"]["name"]
@@ -79,14 +81,14 @@ def assert_spec_shaped(event: dict) -> None:
 
 def test_a_job_run_is_a_start_and_a_complete_of_one_run_with_our_facets(events_path):
     batch_id = str(uuid.uuid4())
-    with lineage_events.job_run(
+    with runs.job_run(
         "extract.ca.agencies",
-        inputs=[lineage_events.source_dataset("ca", "agencies")],
-        facets=[lineage_events.BatchRunFacet(batch_id=batch_id, source="ca", entity="agencies",
+        inputs=[runs.source_dataset("ca", "agencies")],
+        facets=[runs.BatchRunFacet(batch_id=batch_id, source="ca", entity="agencies",
                                              raw_table="raw.ca__agencies")],
     ) as run:
         assert [e["eventType"] for e in written(events_path)] == ["START"]
-        run.update(lineage_events.BatchRunFacet, row_count=133, rejected_count=0, replaced_rows=130,
+        run.update(runs.BatchRunFacet, row_count=133, rejected_count=0, replaced_rows=130,
                    checksum="ab" * 32)
 
     start, complete = written(events_path)
@@ -108,14 +110,14 @@ def test_every_custom_facet_matches_the_schema_it_names():
 
     ids = [str(uuid.uuid4()) for _ in range(4)]
     facets = [
-        lineage_events.BatchRunFacet(batch_id=ids[0], source="mail", entity="accounts_daily",
+        runs.BatchRunFacet(batch_id=ids[0], source="mail", entity="accounts_daily",
                                      raw_table="raw.mail__accounts_daily", window_start="2019-01-01",
                                      window_end="2019-04-01", row_count=90, rejected_count=1, replaced_rows=0,
                                      checksum="0f" * 32),
-        lineage_events.DbtRunFacet(command="build", invocation_id=ids[1], statuses={"success": 48, "pass": 143}),
-        lineage_events.ValidationRunFacet(validation_id=ids[2], gx_run_id="run-1", period="2019Q1", success=False,
+        runs.DbtRunFacet(command="build", invocation_id=ids[1], statuses={"success": 48, "pass": 143}),
+        runs.ValidationRunFacet(validation_id=ids[2], gx_run_id="run-1", period="2019Q1", success=False,
                                           dbt_invocation_id=ids[1]),
-        lineage_events.ReleaseRunFacet(release_id=ids[3], period="2019", version=2, content_hash="e3" * 32,
+        runs.ReleaseRunFacet(release_id=ids[3], period="2019", version=2, content_hash="e3" * 32,
                                        validation_id=ids[2], created=True),
     ]
     for facet in facets:
@@ -123,7 +125,7 @@ def test_every_custom_facet_matches_the_schema_it_names():
 
 
 def test_the_shipped_schema_catches_a_facet_that_does_not_match_it(events_path):
-    with lineage_events.job_run("publish.2019Q1", facets=[lineage_events.ReleaseRunFacet(
+    with runs.job_run("publish.2019Q1", facets=[runs.ReleaseRunFacet(
             release_id="not-a-uuid", period="2019Q1", version=0, content_hash="x", validation_id=str(uuid.uuid4()),
             created=True)]):
         pass
@@ -134,7 +136,7 @@ def test_the_shipped_schema_catches_a_facet_that_does_not_match_it(events_path):
 
 
 def test_a_failing_job_emits_fail_with_the_error_and_the_error_propagates(events_path):
-    with pytest.raises(ValueError, match="control total"), lineage_events.job_run("extract.mail.accounts_daily"):
+    with pytest.raises(ValueError, match="control total"), runs.job_run("extract.mail.accounts_daily"):
         raise ValueError("control total does not add up")
 
     start, fail = written(events_path)
@@ -148,7 +150,7 @@ def test_a_failing_job_emits_fail_with_the_error_and_the_error_propagates(events
 
 
 def test_an_interrupted_job_is_aborted(events_path):
-    with pytest.raises(KeyboardInterrupt), lineage_events.job_run("dbt.build"):
+    with pytest.raises(KeyboardInterrupt), runs.job_run("dbt.build"):
         raise KeyboardInterrupt
     assert [e["eventType"] for e in written(events_path)] == ["START", "ABORT"]
 
@@ -156,12 +158,12 @@ def test_an_interrupted_job_is_aborted(events_path):
 def test_inside_airflow_the_parent_is_the_task_instance_with_the_providers_run_ids(events_path, monkeypatch):
     task = RunContext(dag_id="egov_extract_ca", run_id="scheduled__2019-01-02", task_id="extract_agencies",
                       logical_date=LOGICAL_DATE, try_number=2)
-    with lineage_events.job_run("extract.ca.agencies", parent=task):
+    with runs.job_run("extract.ca.agencies", parent=task):
         pass
     monkeypatch.setenv("AIRFLOW__OPENLINEAGE__NAMESPACE", "tra_vinh")
-    with lineage_events.job_run("extract.ca.agencies", parent=task):
+    with runs.job_run("extract.ca.agencies", parent=task):
         pass
-    with lineage_events.job_run("extract.ca.agencies", parent=OUTSIDE_AIRFLOW):
+    with runs.job_run("extract.ca.agencies", parent=OUTSIDE_AIRFLOW):
         pass
 
     default_ns, configured_ns, cli = (written(events_path)[i]["run"]["facets"] for i in (0, 2, 4))
@@ -179,7 +181,7 @@ def test_inside_airflow_the_parent_is_the_task_instance_with_the_providers_run_i
 
 
 def test_a_retry_is_another_parent_run():
-    first, retry = (lineage_events.airflow_parent(RunContext("d", "r", "t", LOGICAL_DATE, try_number))
+    first, retry = (runs.airflow_parent(RunContext("d", "r", "t", LOGICAL_DATE, try_number))
                     for try_number in (1, 2))
     assert first.run.runId != retry.run.runId
     assert first.root.run.runId == retry.root.run.runId
@@ -188,36 +190,36 @@ def test_a_retry_is_another_parent_run():
 def test_read_events_returns_every_event_of_the_runs_with_that_id(events_path):
     ids = [str(uuid.uuid4()) for _ in range(3)]
     for batch_id in ids:
-        with lineage_events.job_run("extract.portal.sites", facets=[lineage_events.BatchRunFacet(
+        with runs.job_run("extract.portal.sites", facets=[runs.BatchRunFacet(
                 batch_id=batch_id, source="portal", entity="sites", raw_table="raw.portal__sites")]):
             pass
     with events_path.open("a") as handle:
         handle.write('{"eventType": "START", "run": {"runId"')  # a line still being appended
 
-    one = lineage_events.read_events(lineage_events.BatchRunFacet, "batch_id", ids[1])
+    one = runs.read_events(runs.BatchRunFacet, "batch_id", ids[1])
     assert [e["eventType"] for e in one] == ["START", "COMPLETE"]
     assert {e["run"]["facets"]["egov_batch"]["batch_id"] for e in one} == {ids[1]}
-    assert len(lineage_events.read_events(lineage_events.BatchRunFacet, "batch_id", ids[:2])) == 4
-    assert lineage_events.read_events(lineage_events.ReleaseRunFacet, "release_id", ids[0]) == []
+    assert len(runs.read_events(runs.BatchRunFacet, "batch_id", ids[:2])) == 4
+    assert runs.read_events(runs.ReleaseRunFacet, "release_id", ids[0]) == []
 
 
 def test_read_events_finds_a_run_by_an_id_known_only_when_it_completed(events_path):
     """The dbt invocation id is learnt at the end; its START is still part of the run."""
-    with lineage_events.job_run("dbt.build", facets=[lineage_events.DbtRunFacet(command="build")]) as run:
-        run.update(lineage_events.DbtRunFacet, invocation_id="f24f7591-ed81-4dba-b0ed-aae6b929c20a")
-    events = lineage_events.read_events(lineage_events.DbtRunFacet, "invocation_id",
+    with runs.job_run("dbt.build", facets=[runs.DbtRunFacet(command="build")]) as run:
+        run.update(runs.DbtRunFacet, invocation_id="f24f7591-ed81-4dba-b0ed-aae6b929c20a")
+    events = runs.read_events(runs.DbtRunFacet, "invocation_id",
                                         "f24f7591-ed81-4dba-b0ed-aae6b929c20a")
     assert [e["eventType"] for e in events] == ["START", "COMPLETE"]
 
 
 def test_read_events_of_a_missing_file_is_empty(events_path):
-    assert lineage_events.read_events(lineage_events.BatchRunFacet, "batch_id", "x") == []
+    assert runs.read_events(runs.BatchRunFacet, "batch_id", "x") == []
 
 
 def test_console_transport_logs_the_events_and_writes_no_file(events_path, monkeypatch, caplog):
-    monkeypatch.setenv(lineage_events.TRANSPORT_VAR, "console")
+    monkeypatch.setenv(runs.TRANSPORT_VAR, "console")
     with caplog.at_level(logging.INFO, logger="openlineage.client.transport.console"), \
-            lineage_events.job_run("gate.2019Q1"):
+            runs.job_run("gate.2019Q1"):
         pass
     logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "openlineage.client.transport.console"]
     assert [e["eventType"] for e in logged] == ["START", "COMPLETE"]
@@ -255,9 +257,9 @@ class FakeMarquez:
 
 def test_http_transport_posts_each_event_to_marquez_with_the_api_key(events_path, monkeypatch):
     with FakeMarquez() as marquez:
-        monkeypatch.setenv(lineage_events.URL_VAR, marquez.url)
-        monkeypatch.setenv(lineage_events.API_KEY_VAR, "s3cret")
-        with lineage_events.job_run("publish.2019Q1"):
+        monkeypatch.setenv(runs.URL_VAR, marquez.url)
+        monkeypatch.setenv(runs.API_KEY_VAR, "s3cret")
+        with runs.job_run("publish.2019Q1"):
             pass
     assert [(path, auth) for path, auth, _ in marquez.received] == [
         ("/api/v1/lineage", "Bearer s3cret"), ("/api/v1/lineage", "Bearer s3cret")]
@@ -272,26 +274,26 @@ def test_a_lineage_server_that_is_down_only_costs_a_warning(events_path, monkeyp
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    monkeypatch.setenv(lineage_events.URL_VAR, f"http://127.0.0.1:{closed_port}")
-    with caplog.at_level(logging.WARNING, logger="egov.lineage_events"), lineage_events.job_run("gate.2019Q1"):
+    monkeypatch.setenv(runs.URL_VAR, f"http://127.0.0.1:{closed_port}")
+    with caplog.at_level(logging.WARNING, logger="egov.openlineage.runs"), runs.job_run("gate.2019Q1"):
         outcome = "the work was done"
     assert outcome == "the work was done"
-    warnings = [r.getMessage() for r in caplog.records if r.name == "egov.lineage_events"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "egov.openlineage.runs"]
     assert len(warnings) == 2 and all("was not emitted" in w for w in warnings)
     assert "START" in warnings[0] and "COMPLETE" in warnings[1]
 
 
 @pytest.mark.parametrize(("settings", "message"), [
-    ({lineage_events.URL_VAR: "marquez:5000"}, "not an http"),
-    ({lineage_events.URL_VAR: "http://marquez:5000/api/v1/lineage"}, "give the base URL"),
-    ({lineage_events.TRANSPORT_VAR: "http"}, "needs EGOV_OPENLINEAGE_URL"),
-    ({lineage_events.TRANSPORT_VAR: "kafka"}, "choose one of file, console, http"),
+    ({runs.URL_VAR: "marquez:5000"}, "not an http"),
+    ({runs.URL_VAR: "http://marquez:5000/api/v1/lineage"}, "give the base URL"),
+    ({runs.TRANSPORT_VAR: "http"}, "needs EGOV_OPENLINEAGE_URL"),
+    ({runs.TRANSPORT_VAR: "kafka"}, "choose one of file, console, http"),
 ])
 def test_a_misconfiguration_is_a_clear_error_before_the_job_runs(events_path, monkeypatch, settings, message):
     for var, value in settings.items():
         monkeypatch.setenv(var, value)
     ran = []
-    with pytest.raises(lineage_events.LineageConfigError, match=message), lineage_events.job_run("dbt.build"):
+    with pytest.raises(runs.LineageConfigError, match=message), runs.job_run("dbt.build"):
         ran.append(True)
     assert ran == []
 
@@ -315,7 +317,7 @@ def count_record(day: str, count=1) -> dict:
 
 def test_a_load_completes_its_run_after_the_batch_is_committed(events_path, source, database, monkeypatch):
     committed_at_complete = []
-    emit = lineage_events._emit
+    emit = runs._emit
 
     def emit_and_look(emitter, run, state, error=None):
         if state.value == "COMPLETE":
@@ -325,7 +327,7 @@ def test_a_load_completes_its_run_after_the_batch_is_committed(events_path, sour
                     "select row_count from audit.load_batches where batch_id = %s", (batch_id,)).fetchone())
         emit(emitter, run, state, error)
 
-    monkeypatch.setattr(lineage_events, "_emit", emit_and_look)
+    monkeypatch.setattr(runs, "_emit", emit_and_look)
     window = (date(2019, 1, 1), date(2019, 1, 3))
     with db.connect() as conn:
         result = load_batch(conn, source, COUNTS, window, [
@@ -348,7 +350,7 @@ def test_a_load_completes_its_run_after_the_batch_is_committed(events_path, sour
 
 
 def test_a_load_that_fails_is_a_failed_run_of_a_batch_that_never_landed(events_path, source):
-    from egov.connectors import SchemaDriftError
+    from egov.ingest.connectors import SchemaDriftError
 
     renamed = [{k: v for k, v in count_record("2019-01-01").items() if k != "count"} | {"so_luong": 1}]
     with db.connect() as conn, pytest.raises(SchemaDriftError):
@@ -389,7 +391,7 @@ MANIFEST = {
 @pytest.fixture()
 def fake_dbt(tmp_path, monkeypatch):
     """dbt replaced by a process that leaves a manifest and run_results as dbt would, exiting with ``exit_code``."""
-    from egov import dbt
+    from egov.transform import dbt
 
     monkeypatch.setattr(dbt, "target_dir", lambda: tmp_path)
     (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
@@ -409,7 +411,7 @@ def fake_dbt(tmp_path, monkeypatch):
 
 def test_a_dbt_invocation_is_a_run_from_its_sources_and_seeds_to_the_models_it_built(
         events_path, fake_dbt, database):
-    from egov import dbt
+    from egov.transform import dbt
 
     result = dbt.build(database, select="staging")
     start, complete = written(events_path)
@@ -427,7 +429,7 @@ def test_a_dbt_invocation_is_a_run_from_its_sources_and_seeds_to_the_models_it_b
 
 
 def test_a_failed_dbt_invocation_is_a_failed_run_with_its_invocation_id(events_path, fake_dbt, database):
-    from egov import dbt
+    from egov.transform import dbt
 
     fake_dbt["exit_code"] = 1
     with pytest.raises(dbt.DbtError, match="fct_broken"):

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from egov.simulators.mail import dropbox
-from egov.simulators.mail.generator import build_dataset
-from egov.simulators.onestop.units import load_units
-from egov.simulators.workdays import is_working_day
+from egov_demo.simulators.mail import dropbox
+from egov_demo.simulators.mail.generator import build_dataset
+from egov_demo.simulators.onestop.units import load_units
+from egov_demo.simulators.workdays import is_working_day
 
 HORIZON = (date(2018, 1, 1), date(2019, 12, 31))
 Q1_2019 = (date(2019, 1, 1), date(2019, 3, 31))

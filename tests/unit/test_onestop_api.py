@@ -3,10 +3,9 @@
 from datetime import date
 
 import pytest
+from egov_demo.simulators.onestop.app import create_app
+from egov_demo.simulators.onestop.generator import Faults, build_dataset
 from fastapi.testclient import TestClient
-
-from egov.simulators.onestop.app import create_app
-from egov.simulators.onestop.generator import Faults, build_dataset
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

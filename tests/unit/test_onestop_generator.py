@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-
-from egov.simulators.onestop.catalog import procedure_versions
-from egov.simulators.onestop.generator import build_dataset
+from egov_demo.simulators.onestop.catalog import procedure_versions
+from egov_demo.simulators.onestop.generator import build_dataset
 
 Q1_2019 = (date(2019, 1, 1), date(2019, 3, 31))
 HORIZON = (date(2018, 1, 1), date(2020, 12, 31))
@@ -120,7 +119,7 @@ def test_same_seed_gives_the_same_data_and_another_seed_does_not(onestop, counts
 DIGEST_OF_Q1_2019 = """
 import hashlib, json
 from datetime import date
-from egov.simulators.onestop.generator import build_dataset
+from egov_demo.simulators.onestop.generator import build_dataset
 rows = build_dataset().dossier_counts(date(2019, 1, 1), date(2019, 3, 31))
 print(hashlib.sha256(json.dumps(rows).encode()).hexdigest())
 """

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from egov.periods import parse_period, quarter_of
+from egov.core.periods import parse_period, quarter_of
 
 
 @pytest.mark.parametrize(

@@ -16,12 +16,11 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
+from egov_demo.simulators.onestop.units import load_units
+from egov_demo.simulators.portal.app import create_app
+from egov_demo.simulators.portal.generator import Faults, build_dataset
+from egov_demo.simulators.workdays import is_working_day
 from fastapi.testclient import TestClient
-
-from egov.simulators.onestop.units import load_units
-from egov.simulators.portal.app import create_app
-from egov.simulators.portal.generator import Faults, build_dataset
-from egov.simulators.workdays import is_working_day
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -172,8 +171,8 @@ def test_titles_come_in_the_language_of_the_record(client):
 DIGEST_SCRIPT = """
 import hashlib, json
 from fastapi.testclient import TestClient
-from egov.simulators.portal.app import create_app
-from egov.simulators.portal.generator import build_dataset
+from egov_demo.simulators.portal.app import create_app
+from egov_demo.simulators.portal.generator import build_dataset
 client = TestClient(create_app(build_dataset(), "t"))
 rows = [row for year in (2018, 2019) for row in client.get(
     "/api/v1/publications", headers={"Authorization": "Bearer t"},

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from egov_demo.simulators.onestop.units import load_units
+from egov_demo.simulators.registers import workbook
+from egov_demo.simulators.registers.generator import build_dataset
 from openpyxl import load_workbook
-
-from egov.simulators.onestop.units import load_units
-from egov.simulators.registers import workbook
-from egov.simulators.registers.generator import build_dataset
 
 MONTHS = [(year, month) for year in (2018, 2019) for month in range(1, 13)]
 Q1_2019 = [(2019, 1), (2019, 2), (2019, 3)]

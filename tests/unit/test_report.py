@@ -13,8 +13,9 @@ import openpyxl
 import pytest
 from report_data import UNRECONCILED, sample_report, with_changed_warehouse
 
-from egov import cli, report
-from egov.report import ReportError, check_traces, format_value, render
+from egov import cli
+from egov.publication import report
+from egov.publication.report import ReportError, check_traces, format_value, render
 
 
 class PageParser(HTMLParser):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from report_data import sample_report
 
-from egov.report import format_value, render
+from egov.publication.report import format_value, render
 
 # Headless, as root, on a machine with no network: nothing may be looked up or downloaded.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

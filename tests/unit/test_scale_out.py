@@ -1,6 +1,6 @@
 """The scale-out comparison's own logic: what counts as the same publication, and how worker logs are read."""
 
-from egov.scale_out import TASK_RECEIVED, ClusterRun, differences
+from egov_demo.scale_out import TASK_RECEIVED, ClusterRun, differences
 
 # A line as Airflow 3.3's Celery worker writes it (from a real worker log).
 RECEIVED = ("2026-11-30T13:28:27.143189Z [info     ] Task execute_workload[124a2b6e-8959-4791-9341-563d9b636d83] "

@@ -8,8 +8,8 @@ from datetime import date
 import psycopg
 import pytest
 
-from egov.connectors import Endpoint, PostgresKeysetConnector, SchemaDriftError, SourceUnavailable, connector_for
-from egov.sources import DOCMGMT
+from egov.core.sources import DOCMGMT
+from egov.ingest.connectors import Endpoint, PostgresKeysetConnector, SchemaDriftError, SourceUnavailable, connector_for
 
 USERS, DOCUMENTS = DOCMGMT.entities
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))

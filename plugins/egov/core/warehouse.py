@@ -1,0 +1,402 @@
+"""Tables the Python side owns: raw landing tables, the audit trail and published releases.
+
+dbt owns ``staging``, ``marts`` and ``reporting``; everything it reads from
+``raw`` and everything auditors read in ``audit`` and ``published`` is
+created here, so that a fresh database is ready before the first extract.
+So are the login roles of the warehouse's consumers (BI tools, auditors),
+which may read their schemas and change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from egov.core import config
+
+log = logging.getLogger(__name__)
+
+AUDIT_DDL = """
+create table if not exists audit.load_batches (
+    batch_id        uuid primary key,
+    source_system   text        not null,
+    entity          text        not null,
+    raw_table       text        not null,
+    window_start    date,
+    window_end      date,
+    request         text        not null,
+    pages           integer     not null,
+    row_count       integer     not null,
+    rejected_count  integer     not null,
+    checksum        text        not null,
+    replaced_rows   integer     not null,
+    loaded_at       timestamptz not null default clock_timestamp(),
+    dag_id          text,
+    run_id          text,
+    task_id         text
+);
+comment on table audit.load_batches is
+    'One row per load into raw: what was asked of which source, for which window, what came back.';
+comment on column audit.load_batches.window_end is
+    'Exclusive end of the data window (null for reference data).';
+comment on column audit.load_batches.checksum is 'SHA-256 of the records as received, in source order.';
+comment on column audit.load_batches.replaced_rows is 'Raw rows of earlier batches that this load replaced.';
+
+create table if not exists audit.rejected_records (
+    batch_id      uuid        not null references audit.load_batches (batch_id),
+    source_system text        not null,
+    entity        text        not null,
+    record_index  integer     not null,
+    reason        text        not null,
+    payload       jsonb       not null,
+    rejected_at   timestamptz not null default clock_timestamp(),
+    primary key (batch_id, record_index)
+);
+comment on table audit.rejected_records is
+    'Records a source sent that could not be loaded, kept as sent with the reason.';
+
+create table if not exists audit.validation_runs (
+    validation_id   uuid primary key,
+    period          text        not null,
+    checkpoint      text        not null,
+    success         boolean     not null,
+    gx_run_id       text,
+    failed          jsonb       not null,
+    statistics      jsonb       not null,
+    result          jsonb       not null,
+    validated_at    timestamptz not null default clock_timestamp(),
+    dag_id          text,
+    run_id          text
+);
+comment on table audit.validation_runs is
+    'Every Great Expectations gate run: which period, pass or fail, and the failed expectations.';
+alter table audit.validation_runs add column if not exists figures_hash text;
+comment on column audit.validation_runs.figures_hash is
+    'Content hash of the period''s report figures that were validated; publication must match it.';
+alter table audit.validation_runs add column if not exists dbt_invocation_id text;
+comment on column audit.validation_runs.dbt_invocation_id is
+    'The dbt build whose tables were validated (audit.dbt_invocations).';
+alter table audit.validation_runs add column if not exists waivers jsonb not null default '[]';
+comment on column audit.validation_runs.waivers is
+    'Coverage waivers (audit.coverage_waivers) that excused gaps in this run: without them it would have failed.';
+
+create table if not exists audit.dbt_invocations (
+    invocation_id   text primary key,
+    command         text        not null,
+    run_results     jsonb       not null,
+    manifest        jsonb       not null,
+    recorded_at     timestamptz not null default clock_timestamp(),
+    dag_id          text,
+    run_id          text
+);
+comment on table audit.dbt_invocations is
+    'The dbt builds that fed a publication gate, with their run_results.json and manifest.json as dbt wrote them.';
+
+create table if not exists audit.coverage_waivers (
+    waiver_id       uuid primary key,
+    source_key      text        not null,
+    first_day       date        not null,
+    last_day        date        not null,
+    agency_code     text,
+    reason          text        not null check (length(trim(reason)) > 0),
+    waived_by       text        not null,
+    waived_at       timestamptz not null default clock_timestamp(),
+    check (first_day <= last_day)
+);
+comment on table audit.coverage_waivers is
+    'Gaps in a source''s data that a person accepted, with the reason: the coverage gate lets them through. '
+    'agency_code null: every unit of the source on those days. Append-only.';
+"""
+
+PUBLISHED_DDL = """
+create table if not exists published.releases (
+    release_id          uuid primary key,
+    period              text        not null,
+    version             integer     not null,
+    content_hash        text        not null,
+    figure_count        integer     not null,
+    validation_id       uuid        not null references audit.validation_runs (validation_id),
+    reason              text,
+    published_at        timestamptz not null,
+    dag_id              text,
+    run_id              text,
+    unique (period, version)
+);
+comment on table published.releases is 'Immutable, versioned releases of a period''s report figures.';
+comment on column published.releases.validation_id is
+    'The gate run that let the release through; it names the Great Expectations run and the dbt build.';
+comment on column published.releases.run_id is 'The Airflow run that published (null when published from the CLI).';
+
+create table if not exists published.release_batches (
+    release_id  uuid    not null references published.releases (release_id),
+    batch_id    uuid    not null references audit.load_batches (batch_id),
+    raw_table   text    not null,
+    rows_used   integer not null,
+    primary key (release_id, batch_id)
+);
+create table if not exists published.release_indicators (
+    release_id          uuid    not null references published.releases (release_id),
+    indicator_code      text    not null,
+    indicator_name_vi   text    not null,
+    indicator_name_en   text    not null,
+    measure_kind        text    not null,
+    unit                text    not null,
+    numerator_code      text,
+    denominator_code    text,
+    definition          text    not null,
+    legal_basis         text,
+    valid_from          date    not null,
+    valid_to            date,
+    primary key (release_id, indicator_code)
+);
+comment on table published.release_indicators is
+    'The definitions of the indicators a release reports (ratios'' parts included), as they were at publication.';
+
+comment on table published.release_batches is
+    'The load batches whose raw rows the release''s figures were computed from, and how many of their rows.';
+
+create table if not exists published.report_figures (
+    release_id  uuid    not null references published.releases (release_id),
+    period      text    not null,
+    version     integer not null,
+    figure_id   text    not null,
+    value       numeric not null,
+    unit        text    not null,
+    primary key (release_id, figure_id)
+);
+comment on table published.report_figures is
+    'Figures of a release, keyed by figure_id of the seed report''s figure table.';
+
+create table if not exists published.release_diffs (
+    release_id      uuid    not null references published.releases (release_id),
+    period          text    not null,
+    version         integer not null,
+    figure_id       text    not null,
+    previous_value  numeric,
+    value           numeric,
+    primary key (release_id, figure_id)
+);
+comment on table published.release_diffs is
+    'What a release changed against the previous version of its period: one row per figure whose value '
+    'differs (previous_value null: a new figure; value null: a figure no longer reported).';
+
+create or replace function published.forbid_change() returns trigger language plpgsql as $$
+begin
+    raise exception '%.% is append-only: its rows cannot be updated or deleted', tg_table_schema, tg_table_name
+        using errcode = 'insufficient_privilege';
+end $$;
+
+create or replace view published.current_figures as
+select f.*, r.published_at, r.validation_id
+from published.report_figures f
+join published.releases r using (release_id)
+where r.version = (select max(version) from published.releases x where x.period = r.period);
+comment on view published.current_figures is 'The latest published version of every period.';
+
+"""
+
+#: Tables whose rows, once written, stand: releases and the records an auditor traces them through.
+IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
+                    "published.release_batches", "published.release_indicators", "audit.coverage_waivers",
+                    "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches")
+
+
+def ensure_ddl(conn: psycopg.Connection) -> None:
+    conn.execute(AUDIT_DDL)
+    conn.execute(PUBLISHED_DDL)
+    for qualified in IMMUTABLE_TABLES:
+        schema, table = qualified.split(".")
+        trigger = sql.Identifier(f"{table}_append_only")
+        conn.execute(sql.SQL("drop trigger if exists {} on {}").format(trigger, sql.Identifier(schema, table)))
+        conn.execute(
+            sql.SQL(
+                "create trigger {} before update or delete or truncate on {} "
+                "for each statement execute function published.forbid_change()"
+            ).format(trigger, sql.Identifier(schema, table))
+        )
+
+
+def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
+    """Raw tables share one layout: the record as sent plus the batch it came in."""
+    schema, name = raw_table.split(".")
+    ident = sql.Identifier(schema, name)
+    conn.execute(
+        sql.SQL(
+            """
+            create table if not exists {} (
+                batch_id     uuid        not null references audit.load_batches (batch_id)
+                                         deferrable initially deferred,
+                record_date  date,
+                record_index integer     not null,
+                payload      jsonb       not null,
+                loaded_at    timestamptz not null
+            )"""
+        ).format(ident)
+    )
+    # A load writes its batch row after its raw rows (egov.ingest.loader): the reference is checked at commit. Tables
+    # made before the key was deferred are altered once.
+    for (constraint,) in conn.execute(
+        "select conname from pg_constraint where conrelid = %s::regclass and contype = 'f' and not condeferred",
+        (raw_table,),
+    ).fetchall():
+        conn.execute(sql.SQL("alter table {} alter constraint {} deferrable initially deferred").format(
+            ident, sql.Identifier(constraint)))
+    conn.execute(
+        sql.SQL("create index if not exists {} on {} (record_date)").format(
+            sql.Identifier(f"{name}_record_date_idx"), ident
+        )
+    )
+    conn.execute(
+        sql.SQL("comment on table {} is {}").format(
+            ident, sql.Literal("Records as the source sent them (payload), with the batch that loaded them.")
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AccessRole:
+    """A login role for consumers of the warehouse: it reads ``schemas`` and may change nothing."""
+
+    name: str
+    password_var: str
+    schemas: tuple[str, ...]
+
+    def password(self) -> str:
+        """From ``password_var`` if set, else generated once and kept in the state folder."""
+        return os.environ.get(self.password_var) or config.persistent_secret(
+            f"{self.name}_password", lambda: secrets.token_urlsafe(24))
+
+    def password_source(self) -> str:
+        """Where the password comes from, for messages that must not show it."""
+        return f"${self.password_var} or {config.state_dir() / 'secrets' / f'{self.name}_password'}"
+
+
+#: The consumer roles, by the name ``egov db url --role`` knows them by.
+ACCESS_ROLES = {
+    "bi": AccessRole("egov_bi_reader", "EGOV_BI_READER_PASSWORD", ("marts", "reporting", "published")),
+    "auditor": AccessRole("egov_auditor", "EGOV_AUDITOR_PASSWORD",
+                          ("marts", "reporting", "published", "audit", "lineage")),
+}
+# Any constant works: it only keeps two bootstraps of one database from granting at the same time.
+ACCESS_LOCK_KEY = 840_019_002
+# Whatever a role holds in a schema is taken back first, so that it ends with exactly its own schemas.
+REVOKE_TEMPLATES = (
+    "revoke all on schema {schema} from {role}",
+    "revoke all on all tables in schema {schema} from {role}",
+    "alter default privileges for role {owner} in schema {schema} revoke all on tables from {role}",
+)
+# Default privileges keep tables created later readable: dbt recreates its tables on every run and the
+# Python side creates published and audit tables. Views count as tables.
+GRANT_TEMPLATES = (
+    "grant usage on schema {schema} to {role}",
+    "grant select on all tables in schema {schema} to {role}",
+    "alter default privileges for role {owner} in schema {schema} grant select on tables to {role}",
+)
+
+
+def ensure_access_roles(conn: psycopg.Connection) -> None:
+    """Create the consumer roles and grant each exactly its schemas, now and for tables created later.
+
+    ``conn`` is the warehouse owner's, in autocommit mode. Missing privileges (an external server's owner
+    without CREATEROLE) do not fail the bootstrap: a warning says what an administrator must run.
+    """
+    owner = conn.execute("select current_user").fetchone()[0]
+    # Before PostgreSQL 15 everyone could create tables in schema public; a non-owner's revoke only warns,
+    # and _warn_where_it_can_create says so.
+    conn.execute("revoke create on schema public from public")
+    for role in ACCESS_ROLES.values():
+        ensure_access_role(conn, role, owner)
+
+
+def ensure_access_role(conn: psycopg.Connection, role: AccessRole, owner: str) -> None:
+    """Bring one role to its password and to reading exactly its schemas: ``owner``'s tables, now and later."""
+    if not _ensure_login(conn, role):
+        return
+    statements = _privilege_statements(role, owner, conn.info.dbname)
+    try:
+        with conn.transaction():
+            conn.execute("select pg_advisory_xact_lock(%s)", (ACCESS_LOCK_KEY,))
+            for statement in statements:
+                conn.execute(statement)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        log.warning("%s may not grant %s its privileges in database %s (%s); an administrator must run: %s",
+                    owner, role.name, conn.info.dbname, _reason(exc),
+                    "; ".join(statement.as_string(conn) for statement in statements))
+        return
+    _warn_where_it_can_create(conn, role)
+
+
+def login_role_statement(name: str, exists: bool, password: sql.Composable) -> sql.Composed:
+    """Create login role ``name`` with no powers, or (if it ``exists``) set its password."""
+    if exists:
+        template = "alter role {} login password {}"
+    else:
+        template = "create role {} login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}"
+    return sql.SQL(template).format(sql.Identifier(name), password)
+
+
+def _ensure_login(conn: psycopg.Connection, role: AccessRole) -> bool:
+    """Create ``role`` or set its password; False if it neither exists nor could be created.
+
+    Roles belong to the server, not the database: the role may come from another database's bootstrap.
+    """
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role.name,)).fetchone() is not None
+    try:
+        conn.execute(login_role_statement(role.name, exists, sql.Literal(role.password())))
+    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        return _ensure_login(conn, role)  # another database's bootstrap created it meanwhile
+    except psycopg.errors.InsufficientPrivilege as exc:
+        if exists and _signs_in(conn, role):
+            return True  # an administrator set the password already
+        placeholder = sql.SQL("'<password from {}>'").format(sql.SQL(role.password_source()))
+        log.warning("%s may not %s role %s without CREATEROLE (%s); an administrator must run: %s%s",
+                    conn.info.user, "alter" if exists else "create", role.name, _reason(exc),
+                    login_role_statement(role.name, exists, placeholder).as_string(conn),
+                    "" if exists else f", then `egov db up` again to grant {role.name} its schemas")
+        return exists
+    return True
+
+
+def _signs_in(conn: psycopg.Connection, role: AccessRole) -> bool:
+    """Whether ``role`` signs in to the database of ``conn`` with its password."""
+    target = config.PgTarget(conn.info.host, conn.info.port, role.name, role.password(), conn.info.dbname)
+    try:
+        psycopg.connect(target.url(), connect_timeout=10).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def _reason(exc: psycopg.Error) -> str:
+    """The server's message and detail on one line."""
+    return ": ".join(part for part in (exc.diag.message_primary, exc.diag.message_detail) if part)
+
+
+def _privilege_statements(role: AccessRole, owner: str, dbname: str) -> list[sql.Composed]:
+    names = {"role": sql.Identifier(role.name), "owner": sql.Identifier(owner)}
+    statements = [
+        sql.SQL("grant connect on database {} to {role}").format(sql.Identifier(dbname), **names),
+        sql.SQL("revoke create on schema public from {role}").format(**names),
+    ]
+    for schema in config.WAREHOUSE_SCHEMAS:
+        templates = REVOKE_TEMPLATES + (GRANT_TEMPLATES if schema in role.schemas else ())
+        statements += [sql.SQL(template).format(schema=sql.Identifier(schema), **names) for template in templates]
+    return statements
+
+
+def _warn_where_it_can_create(conn: psycopg.Connection, role: AccessRole) -> None:
+    """Privileges the bootstrap cannot take back: PUBLIC's, other roles', or those of a schema it does not own."""
+    schemas = [row[0] for row in conn.execute(
+        "select nspname from pg_namespace where nspname !~ '^pg_' and nspname <> 'information_schema' "
+        "and has_schema_privilege(%s, oid, 'create') order by nspname", (role.name,))]
+    if conn.execute("select has_database_privilege(%s, current_database(), 'create')", (role.name,)).fetchone()[0]:
+        schemas.append("(new schemas: CREATE on the database)")
+    if schemas:
+        log.warning("%s can still create objects in database %s, schemas %s; an administrator must revoke "
+                    "CREATE there from PUBLIC and from the roles %s belongs to",
+                    role.name, conn.info.dbname, ", ".join(schemas), role.name)
