@@ -93,7 +93,7 @@ db-down: $(STAMP)
 clean:
 	-[ -x $(BIN)/egov ] && $(BIN)/egov sim down
 	-[ -x $(BIN)/egov ] && $(BIN)/egov db down
-	rm -rf .egov $(VENV) .pytest_cache .ruff_cache
+	rm -rf .egov $(VENV) .pytest_cache .ruff_cache .mypy_cache .grimp_cache .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 lock:

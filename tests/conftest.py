@@ -7,7 +7,6 @@ embedded cluster) or, with EGOV_DATABASE_URL set, the databases ``egov_test`` an
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -37,7 +36,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _started_server = not db.EmbeddedServer().is_running()
     db.up()
     # A simulator registration left by an interrupted session would point Airflow at a dead port.
-    for stale in (egov_config.state_dir() / "sim").glob("*.json"):
+    for stale in [*(egov_config.state_dir() / "sim").glob("*.json"),
+                  *(egov_config.state_dir() / "connections").glob("*.json")]:
         stale.unlink()
     os.environ.update(airflow_env())
 
@@ -118,16 +118,14 @@ def _registered(sim: SimulatorThread):
 
     from egov.orchestration.airflow_env import connection_env
 
-    state_file = egov_config.state_dir() / "sim" / f"{sim.name}.json"
-    state_file.parent.mkdir(parents=True, exist_ok=True)
-    state_file.write_text(json.dumps({"name": sim.name, "pid": os.getpid(), "port": sim.port, "token": sim.token}))
+    service.register(service.SimulatorState(sim.name, os.getpid(), sim.port, sim.token))
     assert service.healthy(service.read_state(sim.name))
     os.environ.update(connection_env())
     try:
         yield sim
     finally:
         sim.stop()
-        state_file.unlink(missing_ok=True)
+        service.unregister(sim.name)
 
 
 @pytest.fixture(scope="session")
@@ -163,9 +161,13 @@ def portal_simulator(portal_dataset):
 @pytest.fixture(scope="session")
 def docmgmt(database):
     """The document-management system's database, provisioned on the test server."""
-    from egov_demo.simulators.docmgmt import database as docmgmt_database
+    from egov_demo.simulators import service
 
-    return docmgmt_database.provision(database)
+    from egov.orchestration.airflow_env import connection_env
+
+    provisioned = service.up_docmgmt(database)
+    os.environ.update(connection_env())
+    return provisioned
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +175,10 @@ def landing():
     """The test state's landing folders, filled with the mail and register exports of the simulated history."""
     from egov_demo.simulators import service
 
+    from egov.orchestration.airflow_env import connection_env
+
     service.drop_files()
+    os.environ.update(connection_env())
     return {key: service.landing_dir(key) for key in ("mail", "registers")}
 
 

@@ -537,6 +537,41 @@ def dockerfile_problems(text: str) -> list[str]:
     return problems
 
 
+def dockerfile_stages(text: str) -> dict[str, str]:
+    """Each named stage of the Dockerfile and its instructions (continuation lines joined)."""
+    stages, name = {}, None
+    for line in text.replace("\\\n", " ").splitlines():
+        instruction, _, rest = line.strip().partition(" ")
+        if instruction.upper() == "FROM":
+            words = rest.split()
+            name = words[words.index("AS") + 1] if "AS" in words else ""
+            stages[name] = ""
+        elif name is not None:
+            stages[name] += line + "\n"
+    return stages
+
+
+def image_extra_problems(document: dict, dockerfile: str) -> list[str]:
+    """The Airflow image installs the product without the demo extra, the simulators' image with it, and each
+    service builds the stage it needs: a service running egov_demo the simulators', every other the Airflow one."""
+    stages, problems = dockerfile_stages(dockerfile), []
+    installs = {name: re.findall(r"-e\s+\"?/opt/egov(\[[\w,]+\])?", body) for name, body in stages.items()}
+    if installs.get("airflow") != [""]:
+        problems.append(f"Dockerfile: stage airflow installs {installs.get('airflow')}, not the product without extras")
+    if "[demo]" not in installs.get("simulators", []):
+        problems.append("Dockerfile: stage simulators does not install the demo extra")
+    for name, service in services_of(document).items():
+        build = service.get("build")
+        if not build:
+            continue
+        target = build.get("target") if isinstance(build, dict) else None
+        runs_demo = "egov_demo" in json.dumps([service.get("entrypoint"), service.get("command")])
+        wanted = "simulators" if runs_demo else "airflow"
+        if target != wanted:
+            problems.append(f"{name}: builds stage {target!r}, should be {wanted!r}")
+    return problems
+
+
 def stack_problems(document: dict, env_example: EnvExample) -> list[str]:
     """Every rule above on a compose document (as written) and its .env.example."""
     try:
@@ -619,6 +654,10 @@ def test_the_dags_reach_every_registered_source_through_the_stack(resolved):
 
 def test_the_dockerfile_builds_on_the_airflow_that_pyproject_pins():
     assert dockerfile_problems(DOCKERFILE.read_text(encoding="utf-8")) == []
+
+
+def test_the_airflow_image_has_no_demo_extra_and_the_simulators_image_has_it(resolved):
+    assert image_extra_problems(resolved, DOCKERFILE.read_text(encoding="utf-8")) == []
 
 
 # ---------------------------------------------------------------- each rule can fail
@@ -726,3 +765,20 @@ def test_a_broken_env_example_is_rejected(compose, old, new, expected):
     assert old in text
     problems = variable_problems(compose, parse_env_example(text.replace(old, new)))
     assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize(("where", "old", "new", "expected"), [
+    ("dockerfile", 'apache-airflow-providers-fab -e /opt/egov', 'apache-airflow-providers-fab -e "/opt/egov[demo]"',
+     "stage airflow installs"),
+    ("dockerfile", '-e "/opt/egov[demo]"', "-e /opt/egov", "stage simulators does not install the demo extra"),
+    ("compose", "services/sim-ca/build/target", "airflow", "sim-ca: builds stage 'airflow', should be 'simulators'"),
+    ("compose", "services/airflow-worker/build/target", "simulators", "airflow-worker: builds stage 'simulators'"),
+])
+def test_an_image_with_the_wrong_extras_is_rejected(resolved, where, old, new, expected):
+    text, document = DOCKERFILE.read_text(encoding="utf-8"), json.loads(json.dumps(resolved))
+    if where == "dockerfile":
+        assert old in text
+        text = text.replace(old, new)
+    else:
+        _set(old, new)(document)
+    assert any(expected in problem for problem in image_extra_problems(document, text)), expected

@@ -14,6 +14,7 @@ import pytest
 from report_data import UNRECONCILED, sample_report, with_changed_warehouse
 
 from egov import cli
+from egov.core import config, db
 from egov.publication import report
 from egov.publication.report import ReportError, check_traces, format_value, render
 
@@ -299,9 +300,9 @@ def test_a_period_with_nothing_published_is_one_line_and_exit_2(capsys):
 @pytest.mark.parametrize(("fmt", "magic"), [("html", b"<!DOCTYPE html>"), ("md", b"**UBND"), ("xlsx", b"PK")])
 def test_the_command_writes_the_report_under_the_state_folder_and_prints_the_path(
         data, monkeypatch, tmp_path, capsys, fmt, magic):
-    monkeypatch.setattr(cli.db, "connect", lambda: contextlib.nullcontext(None))
+    monkeypatch.setattr(db, "connect", lambda: contextlib.nullcontext(None))
     monkeypatch.setattr(report, "load_report", lambda conn, period: data)
-    monkeypatch.setattr(cli.config, "state_dir", lambda: tmp_path)
+    monkeypatch.setattr(config, "state_dir", lambda: tmp_path)
     assert cli.main(["report", "2019Q1", "--lang", "vi", "--format", fmt]) == 0
     written = tmp_path / "reports" / f"2019Q1_vi.{fmt}"
     assert capsys.readouterr().out.strip() == str(written)

@@ -2,7 +2,7 @@
 
 Airflow is configured entirely through ``AIRFLOW__*`` variables and its
 connections through ``AIRFLOW_CONN_*`` ones, built here from the project's
-state (database, simulator ports and tokens), so nothing depends on clicks in
+state (the database and the registered source systems), so nothing depends on clicks in
 the UI or on an ``airflow.cfg`` edited by hand.
 """
 
@@ -14,10 +14,8 @@ import secrets
 import sys
 from pathlib import Path
 
-from egov_demo.simulators import service
-
 from egov.core import config, db
-from egov.core.sources import SOURCES, Source
+from egov.core.sources import SOURCES
 
 WAREHOUSE_CONN_ID = "egov_warehouse"
 
@@ -32,32 +30,40 @@ def airflow_home() -> Path:
     return config.state_dir() / "airflow"
 
 
-def _postgres_connection(target: config.PgTarget) -> str:
-    return json.dumps({"conn_type": "postgres", "host": target.host, "port": target.port, "login": target.user,
-                       "password": target.password, "schema": target.dbname})
+def postgres_connection(target: config.PgTarget) -> dict:
+    """An Airflow connection (as the JSON of an ``AIRFLOW_CONN_*`` variable) to the database of ``target``."""
+    return {"conn_type": "postgres", "host": target.host, "port": target.port, "login": target.user,
+            "password": target.password, "schema": target.dbname}
 
 
-def _source_connection(source: Source, warehouse: config.PgTarget) -> str | None:
-    """Where the simulated system behind ``source`` is, as its Airflow connection; None if it is not up."""
-    if source.interface == "http":
-        state = service.read_state(source.key)
-        return state and json.dumps({"conn_type": "http", "host": "127.0.0.1", "port": state.port,
-                                     "schema": "http", "password": state.token})
-    if source.interface == "sql":
-        from egov_demo.simulators.docmgmt import database as docmgmt_database
+def connections_dir() -> Path:
+    """Where the systems the sources are read from are registered, one Airflow connection per file."""
+    return config.state_dir() / "connections"
 
-        return _postgres_connection(docmgmt_database.reader_target(warehouse))
-    return json.dumps({"conn_type": "fs", "extra": {"path": str(service.landing_dir(source.key))}})
+
+def register_connection(connection_id: str, connection: dict) -> None:
+    """Record how to reach a source system, for every Airflow process started from now on.
+
+    Whoever brings a system up registers it (the simulators of ``egov_demo`` do); a deployment can
+    instead set ``AIRFLOW_CONN_<ID>`` itself, as docker-compose.yml does.
+    """
+    connections_dir().mkdir(parents=True, exist_ok=True)
+    path = connections_dir() / f"{connection_id}.json"
+    path.touch(mode=0o600)  # it holds the system's password or token
+    path.write_text(json.dumps(connection))
+
+
+def unregister_connection(connection_id: str) -> None:
+    (connections_dir() / f"{connection_id}.json").unlink(missing_ok=True)
 
 
 def connection_env() -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` for the warehouse and, from the source registry, every simulated source."""
-    warehouse = db.warehouse_target()
-    env = {f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": _postgres_connection(warehouse)}
+    """``AIRFLOW_CONN_*`` for the warehouse and for every registered source system of the source registry."""
+    env = {f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(postgres_connection(db.warehouse_target()))}
     for source in SOURCES.values():
-        connection = _source_connection(source, warehouse)
-        if connection:
-            env[f"AIRFLOW_CONN_{source.connection_id.upper()}"] = connection
+        registered = connections_dir() / f"{source.connection_id}.json"
+        if registered.exists():
+            env[f"AIRFLOW_CONN_{source.connection_id.upper()}"] = registered.read_text()
     return env
 
 

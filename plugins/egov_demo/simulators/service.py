@@ -28,6 +28,10 @@ from pathlib import Path
 import requests
 
 from egov.core import config
+from egov.core.sources import SOURCES
+from egov.orchestration.airflow_env import postgres_connection, register_connection, unregister_connection
+from egov_demo.simulators.docmgmt import database
+from egov_demo.simulators.docmgmt.database import DocMgmtDatabase
 
 FIRST_PORT = 18081
 START_TIMEOUT_S = 60
@@ -95,8 +99,21 @@ def up(name: str = "onestop") -> SimulatorState:
             tail = log_path.read_text(errors="replace").splitlines()[-20:]
             raise RuntimeError(f"simulator {name} did not start; log {log_path}:\n" + "\n".join(tail))
         time.sleep(0.2)
-    _state_file(name).write_text(json.dumps(asdict(state)))
+    register(state)
     return state
+
+
+def register(state: SimulatorState) -> None:
+    """Record a running HTTP simulator: for `egov sim status`, and as its source's Airflow connection."""
+    _state_dir().mkdir(parents=True, exist_ok=True)
+    _state_file(state.name).write_text(json.dumps(asdict(state)))
+    register_connection(SOURCES[state.name].connection_id, {
+        "conn_type": "http", "host": "127.0.0.1", "port": state.port, "schema": "http", "password": state.token})
+
+
+def unregister(name: str) -> None:
+    _state_file(name).unlink(missing_ok=True)
+    unregister_connection(SOURCES[name].connection_id)
 
 
 def _is_simulator(pid: int) -> bool:
@@ -116,7 +133,7 @@ def down(name: str = "onestop") -> bool:
     if _is_simulator(state.pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(state.pid, signal.SIGTERM)
-    _state_file(name).unlink(missing_ok=True)
+    unregister(name)
     return True
 
 
@@ -151,15 +168,22 @@ def drop_files(first: date = DROP_HISTORY[0], last: date = DROP_HISTORY[1]) -> d
         folder.mkdir(parents=True, exist_ok=True)
     mail_files = dropbox.write_range(mail.build_dataset(), folders["mail"], first, last)
     register_files = workbook.write_range(registers.build_dataset(), folders["registers"], first, last)
+    for key, folder in folders.items():
+        register_connection(SOURCES[key].connection_id, {"conn_type": "fs", "extra": {"path": str(folder)}})
     return {"mail": len(mail_files), "registers": len(register_files)}
+
+
+def up_docmgmt(server: config.PgTarget | None = None) -> DocMgmtDatabase:
+    """The document-management system's database, provisioned and registered as its source's connection."""
+    provisioned = database.provision(server)
+    register_connection(SOURCES["docmgmt"].connection_id, postgres_connection(provisioned.reader_target()))
+    return provisioned
 
 
 def up_all() -> dict[str, str]:
     """Every simulated system, ready to be extracted: where each one is."""
-    from egov_demo.simulators.docmgmt import database
-
     where = {name: up(name).base_url for name in HTTP_SIMULATORS}
-    reader = database.provision().reader_target()
+    reader = up_docmgmt().reader_target()
     where["docmgmt"] = config.redact(reader.url())
     drop_files()
     where.update({key: str(landing_dir(key)) for key in ("mail", "registers")})
