@@ -11,7 +11,8 @@ from datetime import date
 
 from egov.core import db
 from egov.core.sources import SOURCES, Source
-from egov.ingest.connectors import Endpoint, connector_for
+from egov.ingest.connectors import connector_for
+from egov.ingest.connectors.base import Endpoint
 from egov.ingest.loader import LoadResult, extract_source
 
 

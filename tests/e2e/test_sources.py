@@ -21,7 +21,7 @@ from source_readers import api_cursor, api_pages
 from egov.core import db
 from egov.core.periods import parse_period
 from egov.core.sources import SOURCES
-from egov.ingest.connectors import SchemaDriftError, SourceDataError, SourceUnavailable
+from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
 from egov.orchestration.runner import run_dag
 from egov.transform import dbt
 

@@ -9,7 +9,7 @@ import psycopg
 from egov_demo.bench import incremental
 
 from egov.core.sources import DOCMGMT, ONESTOP
-from egov.ingest.connectors import HttpApiConnector
+from egov.ingest.connectors.http import HttpApiConnector
 from egov.orchestration.tasks import extract_window
 from egov.transform import dbt
 

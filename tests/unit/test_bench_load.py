@@ -10,6 +10,7 @@ from egov_demo.bench import load
 
 from egov.core.sources import DOCMGMT, ONESTOP
 from egov.ingest import loader
+from egov.ingest.records import RecordChecker, rejection_reason
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 DOCUMENTS = next(e for e in DOCMGMT.entities if e.name == "documents")
@@ -25,13 +26,13 @@ def test_canonical_json_is_json_dumps_with_sorted_keys():
     records = [counts(), counts(unit_code='Phường 4 \\ "ខ្មែរ"\t\n'), {"b": [1.5, None, True, {"z": 0, "a": 1e300}]},
                "a string", ["a", "list"], 7]
     for record in records:
-        assert loader._canonical(record) == json.dumps(record, sort_keys=True, ensure_ascii=False,
-                                                        separators=(",", ":"))
+        assert loader.canonical_json(record) == json.dumps(record, sort_keys=True, ensure_ascii=False,
+                                                            separators=(",", ":"))
 
 
 def test_copy_text_escapes_what_copy_would_read_as_an_escape():
-    payload = loader._canonical(counts(unit_code='a\\b\t"c"\n'))
-    text = loader._copy_text(payload)
+    payload = loader.canonical_json(counts(unit_code='a\\b\t"c"\n'))
+    text = loader.copy_text(payload)
     assert "\t" not in text and "\n" not in text
     assert text.replace("\\\\", "\\") == payload
 
@@ -40,18 +41,18 @@ def test_the_record_checker_answers_as_rejection_reason():
     records = [counts(), counts(), counts(count="abc"), counts(count=True), counts(count=None), counts("2019-02-30"),
                counts("2019-01-05"), counts("20190102"), counts(unit_code=None), counts(unit_code=3),
                {**counts(), "_malformed": "1 more cells than the header"}, ["a", "list"], counts(day=["x"])]
-    checker = loader._RecordChecker(COUNTS, WINDOW)
+    checker = RecordChecker(COUNTS, WINDOW)
     for record in records * 2:  # the second time from what the checker remembers
-        assert checker.reason(record) == loader.rejection_reason(COUNTS, record, WINDOW)
+        assert checker.reason(record) == rejection_reason(COUNTS, record, WINDOW)
     assert checker.day(counts("20190102")) == date(2019, 1, 2)
 
 
 def test_the_record_checker_reads_timestamps_as_local_days():
-    checker = loader._RecordChecker(DOCUMENTS, (date(2019, 3, 1), date(2019, 4, 1)))
+    checker = RecordChecker(DOCUMENTS, (date(2019, 3, 1), date(2019, 4, 1)))
     late_evening_utc = {"id_van_ban": 1, "so_van_ban": "1", "don_vi_gui": "842", "hinh_thuc": "e",
                         "loai_van_ban": "x", "thoi_diem_gui": "2019-03-31T17:30:00+00:00"}
-    assert checker.reason(late_evening_utc) == loader.rejection_reason(DOCUMENTS, late_evening_utc,
-                                                                        checker.window)
+    assert checker.reason(late_evening_utc) == rejection_reason(DOCUMENTS, late_evening_utc,
+                                                                 checker.window)
     assert "outside the requested window" in checker.reason(late_evening_utc)
 
 
@@ -61,7 +62,7 @@ def test_prepared_rows_are_the_loaders_rows_as_copy_text():
     batch_id, loaded_at = uuid.uuid4(), datetime(2019, 1, 3, tzinfo=UTC)
     lines = prepared.copy_text(batch_id, loaded_at).splitlines()
     assert lines[1].split("\t") == [str(batch_id), "2019-01-02", "1",
-                                    loader._canonical(records[1]).replace("\\", "\\\\"), loaded_at.isoformat()]
+                                    loader.canonical_json(records[1]).replace("\\", "\\\\"), loaded_at.isoformat()]
 
 
 def test_rows_of_compares_the_fastest_runs():

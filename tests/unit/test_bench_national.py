@@ -9,7 +9,7 @@ import pytest
 from egov_demo.bench import national, queries
 
 from egov.core.sources import ONESTOP
-from egov.ingest.loader import rejection_reason
+from egov.ingest.records import rejection_reason
 
 ENTITIES = {entity.name: entity for entity in ONESTOP.entities}
 UNITS, DAYS = 250, 21  # more than two replicas of the province's 106 communes

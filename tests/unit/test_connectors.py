@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from egov.core.sources import ONESTOP
-from egov.ingest.connectors import HttpApiConnector, SourceDataError, SourceUnavailable
+from egov.ingest.connectors.http import HttpApiConnector
+from egov.ingest.errors import SourceDataError, SourceUnavailable
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))

@@ -10,8 +10,9 @@ import pytest
 
 from egov.core import db
 from egov.core.sources import ONESTOP, Source
-from egov.ingest.connectors import Page
-from egov.ingest.loader import load_batch, rejection_reason, split_window
+from egov.ingest.connectors.base import Page
+from egov.ingest.loader import load_batch, split_window
+from egov.ingest.records import rejection_reason
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 
@@ -138,7 +139,7 @@ def test_a_second_record_with_the_same_key_is_quarantined_not_counted_twice(sour
 
 
 def test_a_field_the_source_renamed_fails_the_load_by_name_and_loads_nothing(source):
-    from egov.ingest.connectors import SchemaDriftError
+    from egov.ingest.errors import SchemaDriftError
 
     window = (date(2019, 1, 1), date(2019, 1, 2))
     renamed = [{**{k: v for k, v in record("2019-01-01").items() if k != "count"}, "so_luong": 1}]
@@ -150,7 +151,7 @@ def test_a_field_the_source_renamed_fails_the_load_by_name_and_loads_nothing(sou
 
 def test_timestamps_date_a_record_by_its_local_day():
     from egov.core.sources import DOCMGMT
-    from egov.ingest.loader import record_day
+    from egov.ingest.records import record_day
 
     documents = DOCMGMT.entities[1]
     assert record_day(documents, {"thoi_diem_gui": "2019-03-31T23:30:00+07:00"}) == date(2019, 3, 31)
@@ -159,8 +160,8 @@ def test_timestamps_date_a_record_by_its_local_day():
 
 def test_an_optional_field_renamed_everywhere_is_schema_drift_not_a_null(database):
     from egov.core.sources import CA
-    from egov.ingest.connectors import SchemaDriftError
-    from egov.ingest.loader import check_schema
+    from egov.ingest.errors import SchemaDriftError
+    from egov.ingest.records import check_schema
 
     certificates = CA.entities[1]
     version = {"serial": "A1", "holder_type": "person", "holder_name": "Lê Văn A", "agency_code": "842",

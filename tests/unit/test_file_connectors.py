@@ -7,8 +7,10 @@ from datetime import date
 import pytest
 
 from egov.core.sources import CA, MAIL
-from egov.ingest.connectors import CsvDropConnector, CursorApiConnector, SourceDataError, SourceUnavailable
-from egov.ingest.loader import rejection_reason
+from egov.ingest.connectors.files import CsvDropConnector
+from egov.ingest.connectors.http import CursorApiConnector
+from egov.ingest.errors import SourceDataError, SourceUnavailable
+from egov.ingest.records import rejection_reason
 
 ACCOUNTS = MAIL.entities[0]
 DAY = (date(2019, 3, 6), date(2019, 3, 7))

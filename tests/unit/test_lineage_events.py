@@ -19,11 +19,11 @@ from openlineage.client.uuid import generate_static_uuid
 from egov.core import db
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.core.sources import ONESTOP, Source
-from egov.ingest.connectors import Page
+from egov.ingest.connectors.base import Page
 from egov.ingest.loader import load_batch
 from egov.openlineage import runs
 
-FACETS_SCHEMA = Path(runs.__file__).parent / "data" / "openlineage_facets.json"
+FACETS_SCHEMA = Path(runs.__file__).parents[1] / "data" / "openlineage_facets.json"
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
 LOGICAL_DATE = datetime(2019, 1, 2, 17, 0, tzinfo=UTC)
 
@@ -350,7 +350,7 @@ def test_a_load_completes_its_run_after_the_batch_is_committed(events_path, sour
 
 
 def test_a_load_that_fails_is_a_failed_run_of_a_batch_that_never_landed(events_path, source):
-    from egov.ingest.connectors import SchemaDriftError
+    from egov.ingest.errors import SchemaDriftError
 
     renamed = [{k: v for k, v in count_record("2019-01-01").items() if k != "count"} | {"so_luong": 1}]
     with db.connect() as conn, pytest.raises(SchemaDriftError):

@@ -9,7 +9,10 @@ import psycopg
 import pytest
 
 from egov.core.sources import DOCMGMT
-from egov.ingest.connectors import Endpoint, PostgresKeysetConnector, SchemaDriftError, SourceUnavailable, connector_for
+from egov.ingest.connectors import connector_for
+from egov.ingest.connectors.base import Endpoint
+from egov.ingest.connectors.sql import PostgresKeysetConnector
+from egov.ingest.errors import SchemaDriftError, SourceUnavailable
 
 USERS, DOCUMENTS = DOCMGMT.entities
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))

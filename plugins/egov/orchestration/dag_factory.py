@@ -44,7 +44,7 @@ def _fail_fast_on_bad_data(step, context):
     delivered) are retried."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from egov.ingest.connectors import SourceDataError
+    from egov.ingest.errors import SourceDataError
     from egov.orchestration import tasks
     from egov.publication.publish import PublicationError
     from egov.transform.dbt import DbtError

@@ -15,7 +15,8 @@ from egov.core.db import connect
 from egov.core.periods import Period, parse_period, quarter_of
 from egov.core.run_context import RunContext
 from egov.core.sources import Source
-from egov.ingest.connectors import Connector, Endpoint, connector_for
+from egov.ingest.connectors import connector_for
+from egov.ingest.connectors.base import Connector, Endpoint
 from egov.ingest.loader import LoadResult, extract_source
 from egov.orchestration.airflow_env import WAREHOUSE_CONN_ID
 from egov.publication import publish

@@ -49,7 +49,8 @@ from egov.core import config, db
 from egov.core.periods import Period, quarter_of
 from egov.core.run_context import RunContext
 from egov.core.sources import DOCMGMT, ONESTOP, Entity, Source
-from egov.ingest.connectors import Connector, Endpoint, Page, connector_for
+from egov.ingest.connectors import connector_for
+from egov.ingest.connectors.base import Connector, Endpoint, Page
 from egov.ingest.loader import extract_source
 from egov.orchestration.tasks import extract_window
 from egov.quality import gate

@@ -33,8 +33,8 @@ from psycopg import sql
 
 from egov.core import config, db
 from egov.core.sources import ONESTOP
-from egov.ingest.connectors import Page
-from egov.ingest.loader import _canonical, _copy_text, load_batch
+from egov.ingest import loader
+from egov.ingest.connectors.base import Page
 from egov_demo.bench import Bench, BenchError, Row, say
 from egov_demo.bench.incremental import create_warehouse, drop_database
 
@@ -71,12 +71,12 @@ class PreparedRows:
 
     @classmethod
     def of(cls, records: list[dict]) -> PreparedRows:
-        return cls([(date.fromisoformat(record[ENTITY.date_field]), index, _canonical(record))
+        return cls([(date.fromisoformat(record[ENTITY.date_field]), index, loader.canonical_json(record))
                     for index, record in enumerate(records)])
 
     def copy_text(self, batch_id: uuid.UUID, loaded_at: datetime) -> str:
         """The rows in COPY's text format, as ``egov.ingest.loader`` writes them."""
-        return "".join(f"{batch_id}\t{day.isoformat()}\t{index}\t{_copy_text(payload)}\t{loaded_at.isoformat()}\n"
+        return "".join(f"{batch_id}\t{day.isoformat()}\t{index}\t{loader.copy_text(payload)}\t{loaded_at.isoformat()}\n"
                        for day, index, payload in self.rows)
 
 
@@ -98,7 +98,7 @@ def _copy_statement() -> sql.Composed:
 
 def load_with_loader(conn: psycopg.Connection, records: list[dict]) -> float:
     started = time.perf_counter()
-    load_batch(conn, ONESTOP, ENTITY, WINDOW, [Page("bench: one-stop dossier counts 2019", records)])
+    loader.load_batch(conn, ONESTOP, ENTITY, WINDOW, [Page("bench: one-stop dossier counts 2019", records)])
     return time.perf_counter() - started
 
 

@@ -43,7 +43,7 @@ import psycopg
 from egov.core import config, db
 from egov.core.run_context import RunContext
 from egov.core.sources import ONESTOP
-from egov.ingest.connectors import Page
+from egov.ingest.connectors.base import Page
 from egov.ingest.loader import load_batch, split_window
 from egov.transform import dbt
 from egov_demo.bench import Bench, BenchError, Row, say

@@ -1,0 +1,63 @@
+"""What every connector shares: the protocol it follows, the pages it yields, the endpoint it is built from.
+
+A connector yields pages of records for one entity and one window; it knows nothing of the warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import time as clock
+from typing import Protocol
+
+from egov.core import config
+from egov.core.sources import Entity
+from egov.ingest.errors import SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class Connector(Protocol):
+    def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
+        """Every page of ``entity``: for ``window`` [start, end) if it is dated, else the whole snapshot."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a source is and how to sign in: the fields of an Airflow connection."""
+
+    host: str | None = None
+    port: int | None = None
+    login: str | None = None
+    password: str | None = None
+    schema: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    #: What was asked for: a request URL, a query, or a file with its SHA-256.
+    request: str
+    records: list[dict]
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, clock.min, config.LOCAL_TIMEZONE)
+
+
+def with_retries(what: str, attempt: Callable[[], tuple[object | None, str]], max_attempts: int,
+                 backoff_s: float) -> object:
+    """Call ``attempt`` until it returns a result, sleeping backoff_s, 2·backoff_s, … between tries."""
+    for number in range(1, max_attempts + 1):
+        result, problem = attempt()
+        if result is not None:
+            return result
+        if number == max_attempts:
+            raise SourceUnavailable(f"{what} failed after {number} attempts: {problem}")
+        delay = backoff_s * 2 ** (number - 1)
+        log.warning("%s: %s; retry %d/%d in %.1fs", what, problem, number, max_attempts - 1, delay)
+        time.sleep(delay)
+    raise AssertionError("unreachable")
