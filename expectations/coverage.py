@@ -13,6 +13,7 @@ relied on with its result, and the release links to that result.
 """
 
 import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from egov.core.periods import Period
 from egov.core.sources import SOURCES
@@ -105,7 +106,7 @@ def expectations(period: Period) -> list:
             unexpected_rows_query=(
                 "select source_key, entity, day, agency_code, waiver_id, waiver_reason from {batch} "
                 "where status = 'waived' order by source_key, entity, day, agency_code"),
-            severity="warning", description=f"no gap of {period.label} had to be waived"),
+            severity=FailureSeverity.WARNING, description=f"no gap of {period.label} had to be waived"),
     ]
 
 

@@ -4,6 +4,7 @@ Whether every unit closed every day is the coverage suite's question (``coverage
 """
 
 import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from egov.core.config import LOCAL_TIMEZONE
 from egov.core.periods import Period
@@ -41,7 +42,8 @@ def expectations(period: Period) -> list:
             unexpected_rows_query=(
                 f"select date_day, agency_code, closed_at from {{batch}} "
                 f"where (closed_at at time zone '{LOCAL_TIMEZONE.key}')::date < date_day"),
-            severity="warning", description="each day is closed after it begins (a clock problem otherwise)"),
+            severity=FailureSeverity.WARNING,
+            description="each day is closed after it begins (a clock problem otherwise)"),
     ]
 
 

@@ -1,6 +1,7 @@
 """Daily one-stop dossier facts of the period: typed, keyed, never negative."""
 
 import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from egov.core.periods import Period
 from egov_expectations.suite import Suite, table_slice
@@ -31,7 +32,7 @@ def expectations(period: Period) -> list:
             column="event_code", value_set=["received", "resolved_on_time", "resolved_late"],
             description="known events only"),
         gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=rejected_in_slice, severity="warning",
+            unexpected_rows_query=rejected_in_slice, severity=FailureSeverity.WARNING,
             description="no source records of the period were rejected at load"),
         gx.expectations.ExpectColumnValuesToBeInSet(
             column="channel_code", value_set=["in_person", "online", "postal"],

@@ -74,7 +74,7 @@ def _suite(source: Source, entity: Entity) -> Suite:
         return f"select record_index, record_date, batch_id, payload from {table} where {where}"
 
     def expectations(period: Period) -> list:
-        found = [
+        found: list[gx.expectations.Expectation] = [
             gx.expectations.UnexpectedRowsExpectation(
                 unexpected_rows_query=_kind_violations(entity),
                 description=f"every record of {table} carries the registry's fields with their kinds"),

@@ -12,6 +12,7 @@ counts (a complaint or two) move by large ratios without meaning anything, so th
 import csv
 
 import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from egov.core import config
 from egov.core.periods import Period
@@ -89,7 +90,7 @@ def expectations(period: Period) -> list:
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="figure_value", min_value=0, description="no negative figure"),
         gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=_changed_beyond("warning"), severity="warning",
+            unexpected_rows_query=_changed_beyond("warning"), severity=FailureSeverity.WARNING,
             description="figures move within their usual range against the previous period"),
         gx.expectations.UnexpectedRowsExpectation(
             unexpected_rows_query=_changed_beyond("critical"),

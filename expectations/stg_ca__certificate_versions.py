@@ -1,6 +1,7 @@
 """The CA's certificate versions as typed by staging: the dates a stock of active certificates is derived from."""
 
 import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
 
 from egov.core.config import LOCAL_TIMEZONE
 from egov.core.periods import Period
@@ -33,7 +34,7 @@ def expectations(period: Period) -> list:
             column_A="revoked_at", column_B="issued_at", or_equal=True, ignore_row_if="either_value_is_missing",
             description="a certificate is revoked only after it is issued"),
         gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=unknown_agencies, severity="warning",
+            unexpected_rows_query=unknown_agencies, severity=FailureSeverity.WARNING,
             description="every certificate's agency is in the CA's agency list"),
     ]
 

@@ -16,9 +16,9 @@ def json_value(value: object) -> object:
     return value
 
 
-def plain_number(value: object, missing: str = "unknown") -> str:
+def plain_number(value: Decimal | int | float | str | None, missing: str = "unknown") -> str:
     """A number as the command line shows it: 38,751 and 0.937354 (``missing`` for none)."""
     if value is None:
         return missing
-    value = Decimal(value)
-    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value.normalize():,}"
+    number = Decimal(value)
+    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number.normalize():,}"

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from egov.core import config
+from egov.core.rows import one_row
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +306,7 @@ def ensure_access_roles(conn: psycopg.Connection) -> None:
     ``conn`` is the warehouse owner's, in autocommit mode. Missing privileges (an external server's owner
     without CREATEROLE) do not fail the bootstrap: a warning says what an administrator must run.
     """
-    owner = conn.execute("select current_user").fetchone()[0]
+    owner = one_row(conn, "select current_user")[0]
     # Before PostgreSQL 15 everyone could create tables in schema public; a non-owner's revoke only warns,
     # and _warn_where_it_can_create says so.
     conn.execute("revoke create on schema public from public")
@@ -394,7 +395,7 @@ def _warn_where_it_can_create(conn: psycopg.Connection, role: AccessRole) -> Non
     schemas = [row[0] for row in conn.execute(
         "select nspname from pg_namespace where nspname !~ '^pg_' and nspname <> 'information_schema' "
         "and has_schema_privilege(%s, oid, 'create') order by nspname", (role.name,))]
-    if conn.execute("select has_database_privilege(%s, current_database(), 'create')", (role.name,)).fetchone()[0]:
+    if one_row(conn, "select has_database_privilege(%s, current_database(), 'create')", (role.name,))[0]:
         schemas.append("(new schemas: CREATE on the database)")
     if schemas:
         log.warning("%s can still create objects in database %s, schemas %s; an administrator must revoke "

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from egov.core import sources
+from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.core.warehouse import ensure_raw_table
 from egov.ingest.connectors.base import Connector, Page
@@ -66,7 +67,9 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separator
 # to encode a small record, which a load of a million records feels. Here it is built once, with the same
 # settings (so the same text and the same checksums), without the check for circular references: records
 # parsed from JSON, CSV or database rows cannot hold one.
-_C_ENCODER = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+# (getattr: typeshed leaves out c_make_encoder, which is None in a Python without the C accelerator.)
+_MAKE_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER = _MAKE_C_ENCODER and _MAKE_C_ENCODER(
     None, _CANONICAL_JSON.default, json.encoder.encode_basestring, None, _CANONICAL_JSON.key_separator,
     _CANONICAL_JSON.item_separator, True, False, True)
 
@@ -254,7 +257,7 @@ def _lock_raw_table(conn: psycopg.Connection, raw_table: str) -> datetime:
     # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{raw_table}",))
     ensure_raw_table(conn, raw_table)
-    (loaded_at,) = conn.execute("select clock_timestamp()").fetchone()
+    (loaded_at,) = one_row(conn, "select clock_timestamp()")
     return loaded_at
 
 

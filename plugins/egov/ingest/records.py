@@ -9,6 +9,7 @@ a field the registry names.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import overload
 
 from egov.core import sources
 from egov.core.config import LOCAL_TIMEZONE
@@ -21,6 +22,10 @@ DELIVERY_FIELDS = frozenset({"_file", "_line", "_row"})
 MALFORMED_FIELD = "_malformed"
 
 
+@overload
+def record_key(entity: sources.Entity, record: dict) -> tuple: ...
+@overload
+def record_key(entity: sources.Entity, record: object) -> tuple | None: ...
 def record_key(entity: sources.Entity, record: object) -> tuple | None:
     return tuple(map(record.get, entity.key)) if isinstance(record, dict) else None
 
@@ -50,6 +55,8 @@ def _check_value(kind: str, value: object) -> str | None:
 def record_day(entity: sources.Entity, record: dict) -> date:
     """The local day that dates a record: its date field, or its timestamp read in the province's time zone
     (a timestamp without an offset is taken as local time)."""
+    if entity.date_field is None:
+        raise ValueError(f"{entity.name} has no date field: its records carry no day")
     value = record[entity.date_field]
     if entity.fields[entity.date_field].rstrip("?") == sources.DATE:
         return date.fromisoformat(value)
@@ -107,19 +114,19 @@ class RecordChecker:
     def __init__(self, entity: sources.Entity, window: tuple[date, date] | None):
         self.entity, self.window = entity, window
         #: Each field with its kind and the strings already found valid for it.
-        self._fields = [(name, kind, set()) for name, kind in entity.fields.items()]
+        self._fields: list[tuple[str, str, set[str]]] = [(name, kind, set()) for name, kind in entity.fields.items()]
         self._days: dict[str, date] = {}
 
     def _well_formed(self, record: dict) -> bool:
         for name, kind, valid in self._fields:
             value = record.get(name)
-            is_string = isinstance(value, str)
-            if is_string and value in valid:
+            string = value if isinstance(value, str) else None
+            if string is not None and string in valid:
                 continue
             if _check_value(kind, value) is not None:
                 return False
-            if is_string:
-                valid.add(value)
+            if string is not None:
+                valid.add(string)
         return True
 
     def day(self, record: dict) -> date:

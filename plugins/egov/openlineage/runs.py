@@ -44,6 +44,7 @@ from openlineage.client.facet_v2 import RunFacet, error_message_run, parent_run
 from openlineage.client.transport.console import ConsoleConfig, ConsoleTransport
 from openlineage.client.transport.file import FileConfig, FileTransport
 from openlineage.client.transport.http import HttpConfig, HttpTransport
+from openlineage.client.transport.transport import Transport
 from openlineage.client.uuid import generate_new_uuid, generate_static_uuid
 
 from egov.core import config
@@ -210,6 +211,7 @@ def client() -> OpenLineageClient:
 
 @lru_cache(maxsize=4)
 def _client(kind: str, location: str, api_key: str | None) -> OpenLineageClient:
+    transport: Transport
     if kind == "file":
         Path(location).parent.mkdir(parents=True, exist_ok=True)
         transport = FileTransport(FileConfig(log_file_path=location, append=True))

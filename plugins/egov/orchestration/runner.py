@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from egov.core import config, db
+from egov.core.rows import one_row
 
 
 class AirflowCommandError(RuntimeError):
@@ -71,8 +72,7 @@ def migrate() -> float:
 def _last_run_id(dag_id: str) -> int:
     """Highest dag_run id so far: `dags test` clears and reuses a run of the same logical date."""
     with db.connect(db.airflow_target()) as conn:
-        (last,) = conn.execute("select coalesce(max(id), 0) from dag_run where dag_id = %s",
-                               (dag_id,)).fetchone()
+        (last,) = one_row(conn, "select coalesce(max(id), 0) from dag_run where dag_id = %s", (dag_id,))
     return last
 
 
@@ -92,7 +92,7 @@ def run_dag(dag_id: str, logical_date: str, conf: dict | None = None) -> DagRunO
         if row is None:
             raise AirflowCommandError(f"`airflow dags test {dag_id}` recorded no run; log {log_path}:\n"
                                       f"{_tail(log_path)}")
-        tasks = dict(conn.execute(
+        tasks: dict[str, str] = dict(conn.execute(
             "select task_id, coalesce(state, 'none') from task_instance "
             "where dag_id = %s and run_id = %s order by task_id",
             (dag_id, row[0]),

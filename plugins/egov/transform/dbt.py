@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 
 from egov.core import config
+from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.openlineage import runs
 
@@ -171,8 +172,8 @@ def lineage_scope_env(conn: psycopg.Connection, previous_build_started: datetime
     when nothing dated was loaded since."""
     if previous_build_started is None:
         return {}
-    (first_day,) = conn.execute("select min(window_start) from audit.load_batches where loaded_at > %s",
-                                (previous_build_started,)).fetchone()
+    (first_day,) = one_row(conn, "select min(window_start) from audit.load_batches where loaded_at > %s",
+                           (previous_build_started,))
     return {LINEAGE_DAYS_FROM: first_day.isoformat()} if first_day else {}
 
 

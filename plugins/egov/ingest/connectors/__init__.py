@@ -14,12 +14,12 @@ This module holds only the registry of connectors: the modules it imports never 
 
 from __future__ import annotations
 
-from egov.ingest.connectors.base import Connector, Endpoint
+from egov.ingest.connectors.base import Connector, ConnectorClass, Endpoint
 from egov.ingest.connectors.files import CsvDropConnector, XlsxDropConnector
 from egov.ingest.connectors.http import CursorApiConnector, HttpApiConnector
 from egov.ingest.connectors.sql import PostgresKeysetConnector
 
-CONNECTORS: dict[str, type] = {
+CONNECTORS: dict[str, ConnectorClass] = {
     "http_paged": HttpApiConnector,
     "http_cursor": CursorApiConnector,
     "postgres_keyset": PostgresKeysetConnector,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as clock
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from egov.core import config
 from egov.core.sources import Entity
@@ -19,10 +19,17 @@ from egov.ingest.errors import SourceUnavailable
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 class Connector(Protocol):
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
         """Every page of ``entity``: for ``window`` [start, end) if it is dated, else the whole snapshot."""
+
+
+class ConnectorClass(Protocol):
+    def from_endpoint(self, endpoint: Endpoint) -> Connector:
+        """A connector for the source that ``endpoint`` (an Airflow connection's fields) describes."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +55,7 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, clock.min, config.LOCAL_TIMEZONE)
 
 
-def with_retries(what: str, attempt: Callable[[], tuple[object | None, str]], max_attempts: int,
-                 backoff_s: float) -> object:
+def with_retries(what: str, attempt: Callable[[], tuple[T | None, str]], max_attempts: int, backoff_s: float) -> T:
     """Call ``attempt`` until it returns a result, sleeping backoff_s, 2·backoff_s, … between tries."""
     for number in range(1, max_attempts + 1):
         result, problem = attempt()

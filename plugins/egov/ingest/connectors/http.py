@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -27,11 +28,10 @@ class HttpApiConnector:
     max_attempts: int = 5
     backoff_s: float = 1.0
     page_size: int = 5000
-    session: requests.Session | None = None
+    session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self.session = self.session or requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.token}"
         self.session.headers["Accept"] = "application/json"
 
@@ -40,9 +40,10 @@ class HttpApiConnector:
         if not endpoint.host or not endpoint.password:
             raise ValueError("an HTTP source's connection needs a host and the bearer token as its password")
         port = f":{endpoint.port}" if endpoint.port else ""
-        options = {name: type_(endpoint.extra[name]) for name, type_ in
-                   (("timeout_s", float), ("max_attempts", int), ("backoff_s", float), ("page_size", int))
-                   if name in endpoint.extra}
+        options: dict[str, Any] = {name: type_(endpoint.extra[name]) for name, type_ in
+                                   (("timeout_s", float), ("max_attempts", int), ("backoff_s", float),
+                                    ("page_size", int))
+                                   if name in endpoint.extra}
         return cls(base_url=f"{endpoint.schema or 'https'}://{endpoint.host}{port}", token=endpoint.password,
                    **options)
 
@@ -62,7 +63,7 @@ class HttpApiConnector:
         except ValueError as exc:  # a truncated or garbled body
             return None, f"invalid JSON: {exc}"
 
-    def _get_page(self, entity: Entity, path: str, params: dict, seen: set) -> dict:
+    def _get_page(self, entity: Entity, path: str, params: dict, seen: set[tuple | None]) -> dict:
         """One page; a page whose records were all served before (a page delivered twice) is asked for again."""
         url = f"{self.base_url}{path}?{urlencode(params)}"
 
@@ -85,7 +86,9 @@ class HttpApiConnector:
             start, end = window
             params["from_date"] = start.isoformat()
             params["to_date"] = (end - timedelta(days=1)).isoformat()  # the API's range is inclusive
-        page_number, received, total, seen = 1, 0, None, set()
+        page_number: int | None = 1
+        received, total = 0, None
+        seen: set[tuple | None] = set()
         while page_number is not None:
             params["page"] = page_number
             body = self._get_page(entity, entity.path, params, seen)
@@ -118,7 +121,8 @@ class CursorApiConnector(HttpApiConnector):
             return
         bounds = {"updated_since": local_midnight(window[0]).isoformat(),
                   "updated_before": local_midnight(window[1]).isoformat(), "limit": min(self.page_size, 1000)}
-        cursor, seen = None, set()
+        cursor: str | None = None
+        seen: set[tuple | None] = set()
         while True:
             params = {**bounds, **({"cursor": cursor} if cursor else {})}
             body = self._get_page(entity, entity.path, params, seen)

@@ -58,13 +58,15 @@ class PostgresKeysetConnector:
         from psycopg import sql
 
         schema, table = entity.path.split(".")
-        order = ((entity.date_field,) if window is not None else ()) + entity.key
-        columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
-        order_by = sql.SQL(", ").join(map(sql.Identifier, order))
-        conditions, bounds = [], []
+        order, conditions, bounds = entity.key, [], []
         if window is not None:
+            if entity.date_field is None:
+                raise ValueError(f"{entity.name}: a snapshot has no date field to select a window by")
+            order = (entity.date_field, *entity.key)
             conditions.append(sql.SQL("{0} >= %s and {0} < %s").format(sql.Identifier(entity.date_field)))
             bounds = [local_midnight(window[0]), local_midnight(window[1])]
+        columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
+        order_by = sql.SQL(", ").join(map(sql.Identifier, order))
         after_last = sql.SQL("({}) > ({})").format(order_by, sql.SQL(", ").join(sql.Placeholder() * len(order)))
         last: tuple | None = None
         with self._connect() as conn:
