@@ -18,7 +18,7 @@ help:
 	@echo "make bench    benchmarks: each measurement against its baseline, with its target"
 	@echo "make scale-out  the DAGs on LocalExecutor and on CeleryExecutor (Redis, 2 workers): same release?"
 	@echo "make drills   the failure drills: killed extract, database crash, source outage, double delivery, full disk"
-	@echo "make lint     ruff (with the Airflow AIR rules) and sqlfluff"
+	@echo "make lint     ruff (with the Airflow AIR rules), sqlfluff, the import contracts and mypy"
 	@echo "make airflow  the Airflow UI and scheduler on http://127.0.0.1:8080"
 	@echo "make docs     dbt docs into .egov/dbt/target"
 	@echo "make clean    stop servers and delete all generated state"
@@ -63,6 +63,8 @@ drills: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(STAMP) browser  ## lint runs inside pytest (tests/test_lint.py)
 	$(BIN)/python -m pytest
