@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from egov.core import config
-from egov.publication.report import Figure, MonthCount, Release, ReportData, UnitShare
+from egov.publication.report.data import Figure, MonthCount, Release, ReportData, UnitShare
+from egov.publication.trace import FigureTrace, Level, TracedBatch, TracedFigure, TracedIndicator, TracedRelease
 
 SEEDS = config.DBT_PROJECT_DIR / "seeds"
 REFERENCE = Path(__file__).parent / "data" / "q1_2019_report_figures.csv"
@@ -32,30 +33,40 @@ def released_values() -> dict[str, Decimal]:
             for row in _rows(REFERENCE)}
 
 
-def sample_trace(release: Release, figure: Figure) -> dict:
+def sample_trace(release: Release, figure: Figure) -> FigureTrace:
     reconciled = figure.figure_id != UNRECONCILED
     raw_value = figure.value if reconciled else figure.value + 1
-    return {
-        "period": release.period, "figure_id": figure.figure_id, "reconciled": reconciled,
-        "release": {"release_id": release.release_id, "version": release.version,
-                    "published_at": release.published_at.isoformat()},
-        "figure": {"value": figure.value, "unit": figure.unit},
-        "indicator": {"indicator_code": figure.figure_id, "measure_kind": figure.measure_kind,
-                      "name_vi": figure.name_vi, "name_en": figure.name_en, "definition": figure.definition,
-                      "valid_from": "2018-01-01"},
-        "levels": [
-            {"level": "release", "value": figure.value, "rows": 1, "reconciled": True, "detail": "published"},
-            {"level": "rollup", "value": figure.value, "rows": 1, "reconciled": True, "detail": "rpt_indicator_period"},
-            {"level": "daily_facts", "value": figure.value, "rows": 90, "reconciled": True, "detail": "marts"},
-            {"level": "raw_rows", "value": raw_value, "rows": 1234, "reconciled": reconciled, "detail": "raw"},
-        ],
-        "batches": [{"batch_id": "6da52f49-0000-4000-8000-000000000001", "source_system": figure.source_system,
-                     "raw_table": "raw.onestop__dossier_counts", "window_start": "2019-01-01",
-                     "window_end": "2019-04-01", "loaded_at": "2026-11-30T05:50:00+00:00",
-                     "checksum": "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12",
-                     "checksum_verified": True, "run_id": "manual__2026-11-30T05:49:00+00:00", "rows_used": 1234}],
-        "an_extra_key": "tolerated",
-    }
+    return FigureTrace(
+        period=release.period, figure_id=figure.figure_id, reconciled=reconciled, warehouse_reconciled=reconciled,
+        release=TracedRelease(
+            release_id=release.release_id, version=release.version, published_at=release.published_at.isoformat(),
+            reason=release.reason, content_hash=release.content_hash, value=figure.value,
+            validation_id=release.validation_id, gx_run_id=None, dbt_invocation_id=None, dag_id=release.dag_id,
+            airflow_run_id=release.run_id, validated_at=release.published_at.isoformat(), validation_statistics={},
+            warnings=(), waivers=[]),
+        figure=TracedFigure(value=figure.value, unit=figure.unit, measure_kind=figure.measure_kind,
+                            report_section=figure.report_section, quote_vi=figure.quote_vi,
+                            meaning_en=figure.meaning_en),
+        indicator=TracedIndicator(
+            indicator_code=figure.figure_id, name_vi=figure.name_vi, name_en=figure.name_en,
+            measure_kind=figure.measure_kind, unit=figure.unit, numerator_code=None, denominator_code=None,
+            definition=figure.definition, legal_basis=figure.legal_basis, valid_from="2018-01-01", valid_to=None,
+            as_of="the release", changed_since_release=False),
+        components=(),
+        levels=(
+            Level(level="release", value=figure.value, rows=1, reconciled=True, detail="published"),
+            Level(level="rollup", value=figure.value, rows=1, reconciled=True, detail="rpt_indicator_period"),
+            Level(level="daily_facts", value=figure.value, rows=90, reconciled=True, detail="marts"),
+            Level(level="raw_rows", value=raw_value, rows=1234, reconciled=reconciled, detail="raw"),
+        ),
+        batches=(TracedBatch(
+            batch_id="6da52f49-0000-4000-8000-000000000001", source_system=figure.source_system,
+            entity="dossier_counts", raw_table="raw.onestop__dossier_counts", window_start="2019-01-01",
+            window_end="2019-04-01", request="GET /dossier-counts", loaded_at="2026-11-30T05:50:00+00:00",
+            checksum="ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12", row_count=1234,
+            rejected_count=0, dag_id="egov_extract_onestop", run_id="manual__2026-11-30T05:49:00+00:00",
+            task_id="extract", rows_used=1234, checksum_verified=True, checksum_detail="", recorded_by_release=True),),
+    )
 
 
 def sample_report(months: tuple[int, ...] = MONTHS, version: int = 1,

@@ -20,7 +20,7 @@ from egov.core.periods import Period, parse_period
 from egov.core.sources import SOURCES
 from egov.orchestration.runner import migrate, run_dag
 from egov.publication import trace
-from egov.publication.publish import latest_release
+from egov.publication.release import latest_release
 from egov_demo import bench, scale_out
 from egov_demo.simulators import service
 
@@ -161,8 +161,8 @@ def _trace_summary(period: Period) -> str:
         release = (latest["version"], latest["release_id"], latest["content_hash"])
         batches = conn.execute("select count(*) from published.release_batches where release_id = %s",
                                (release[1],)).fetchone()[0]
-    broken = [figure_id for figure_id, found in traces.items() if not found["reconciled"]]
-    verified = {b["batch_id"] for found in traces.values() for b in found["batches"] if b["checksum_verified"]}
+    broken = [figure_id for figure_id, found in traces.items() if not found.reconciled]
+    verified = {b.batch_id for found in traces.values() for b in found.batches if b.checksum_verified}
     lines = [f"      release version {release[0]} ({release[1]}) rests on {batches} load batches "
              f"({len(verified)} verified against their load checksums)",
              f"      release content hash {release[2]}",

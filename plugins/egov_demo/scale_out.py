@@ -181,7 +181,7 @@ def run_cluster(executor: str, period: Period, workers: int = 2, timeout_s: floa
 def _run_cluster(executor: str, short: str, period: Period, workers: int, timeout_s: float) -> ClusterRun:
     from egov.orchestration.airflow_env import airflow_env
     from egov.orchestration.runner import migrate
-    from egov.publication.publish import latest_release
+    from egov.publication.release import latest_release
 
     server = db.warehouse_target()
     for dbname in (config.warehouse_db_name(), config.airflow_db_name()):

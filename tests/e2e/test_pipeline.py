@@ -362,7 +362,7 @@ def test_bad_records_block_publication_and_the_last_release_stays(published_q1, 
     assert ("critical", "detail dossier counts add up to each unit's daily control totals") in reasons
     assert ("warning", "no source records of the period were rejected at load") in reasons
     assert kept == 1, "the malformed record is kept, not dropped"
-    from egov.cli import _gate_failures
+    from egov_demo.cli import _gate_failures
 
     assert "[critical] fct_onestop_dossiers_daily: no negative dossier counts" in _gate_failures(blocked.run_id)
 
@@ -377,7 +377,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
     import subprocess
     import sys
 
-    from egov.cli import _gate_failures
+    from egov_demo.cli import _gate_failures
+
     from egov.quality import gate
 
     with db.connect() as conn:
@@ -449,6 +450,7 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
     from loading import extract
 
     from egov.publication import publish
+    from egov.publication.release import release_diff
     from egov.quality import gate
     from egov.transform import dbt
 
@@ -474,7 +476,7 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
         with pytest.raises(publish.PublicationError, match="needs a reason"):
             publish.publish(conn, Q1, outcome.validation_id)
         release = publish.publish(conn, Q1, outcome.validation_id, reason="Portal CMS restated 14/02/2019")
-        diff = publish.release_diff(conn, Q1, release.version)
+        diff = release_diff(conn, Q1, release.version)
         stored = conn.execute("select reason from published.releases where release_id = %s",
                               (release.release_id,)).fetchone()[0]
         unchanged = conn.execute("select figure_id, value from published.report_figures where release_id = %s",

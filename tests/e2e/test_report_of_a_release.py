@@ -19,7 +19,7 @@ Q1 = parse_period("2019Q1")
 
 @pytest.fixture(scope="module")
 def report_data(loaded_q1):
-    from egov.publication.publish import content_hash, period_figures
+    from egov.transform.figures import content_hash, period_figures
 
     with db.connect() as conn:
         latest = conn.execute("select content_hash from published.releases where period = %s "
@@ -76,7 +76,7 @@ def test_the_charts_add_up_to_the_release_of_an_unchanged_warehouse(report_data)
 
 def test_every_figure_has_its_trace_of_this_release_and_renders_everywhere(report_data):
     assert set(report_data.traces) == {f.figure_id for f in report_data.figures}
-    assert all(t["release"]["release_id"] == report_data.release.release_id for t in report_data.traces.values())
+    assert all(t.release.release_id == report_data.release.release_id for t in report_data.traces.values())
     for lang in LANGUAGES:
         for fmt in FORMATS:
             assert render(report_data, lang, fmt)

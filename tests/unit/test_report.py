@@ -16,7 +16,8 @@ from report_data import UNRECONCILED, sample_report, with_changed_warehouse
 from egov import cli
 from egov.core import config, db
 from egov.publication import report
-from egov.publication.report import ReportError, check_traces, format_value, render
+from egov.publication.report import ReportError, format_value, render
+from egov.publication.report.data import check_traces
 
 
 class PageParser(HTMLParser):
@@ -272,7 +273,8 @@ def test_a_figure_without_its_trace_or_a_trace_of_another_release_is_refused(dat
     missing = {k: v for k, v in data.traces.items() if k != "docmgmt_users"}
     with pytest.raises(ReportError, match="no trace for 1 figures of 2019Q1: docmgmt_users"):
         check_traces(data.release, data.figures, missing)
-    stale = dict(data.traces, docmgmt_users={**data.traces["docmgmt_users"], "release": {"release_id": "old"}})
+    users = data.traces["docmgmt_users"]
+    stale = dict(data.traces, docmgmt_users=replace(users, release=replace(users.release, release_id="old")))
     with pytest.raises(ReportError, match="follow release old"):
         check_traces(data.release, data.figures, stale)
 

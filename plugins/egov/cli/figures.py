@@ -12,7 +12,7 @@ from egov.cli.common import say
 from egov.core import config, db
 from egov.core.periods import Period, parse_period
 from egov.core.values import json_value, plain_number
-from egov.publication.publish import published_figures
+from egov.publication.release import published_figures
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
 

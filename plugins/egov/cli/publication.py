@@ -11,6 +11,7 @@ from egov.core import config, db
 from egov.core.periods import parse_period
 from egov.core.values import plain_number
 from egov.publication import audit_pack, publish, report
+from egov.publication.release import release_diff
 from egov.publication.report import FORMATS, LANGUAGES
 from egov.quality import gate
 from egov.transform import dbt
@@ -57,7 +58,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             say(f"{period.label}: figures unchanged since version {release.version}; nothing new published")
             return 0
         say(f"published {period.label} version {release.version} (release {release.release_id})")
-        for change in publish.release_diff(conn, period, release.version):
+        for change in release_diff(conn, period, release.version):
             say(f"  {change['figure_id']:<44} {plain_number(change['previous_value'], missing='-'):>12} -> "
                 f"{plain_number(change['value'], missing='-'):>12}")
     return 0

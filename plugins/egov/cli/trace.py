@@ -43,9 +43,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
         say(trace.format_trace(traces[args.figure]))
     else:
         for figure_id, found in traces.items():
-            levels = " ".join(f"{level['level']}{'✓' if level['reconciled'] else '✗'}" for level in found["levels"])
-            say(f"{figure_id:<44} {plain_number(found['figure']['value']):>14}  {levels}")
-        reconciled = sum(found["reconciled"] for found in traces.values())
+            levels = " ".join(f"{level.level}{'✓' if level.reconciled else '✗'}" for level in found.levels)
+            say(f"{figure_id:<44} {plain_number(found.figure.value):>14}  {levels}")
+        reconciled = sum(found.reconciled for found in traces.values())
         say(f"\n{reconciled} of {len(traces)} figures of {period.label} reconcile at every level "
             f"(egov trace {period.label} FIGURE for one chain in full)")
-    return 0 if all(found["reconciled"] for found in traces.values()) else 1
+    return 0 if all(found.reconciled for found in traces.values()) else 1

@@ -24,6 +24,8 @@ import psycopg
 from psycopg import sql
 
 from egov.core import config
+from egov.core.sources import SOURCES
+from egov.core.warehouse import ACCESS_ROLES, ensure_access_roles, ensure_ddl, ensure_raw_table
 
 SERVER_USER = "postgres"
 FIRST_PORT = 54329
@@ -291,9 +293,6 @@ def bootstrap() -> None:
     with psycopg.connect(warehouse.url(), autocommit=True) as conn:
         for schema in config.WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        from egov.core.sources import SOURCES
-        from egov.core.warehouse import ensure_access_roles, ensure_ddl, ensure_raw_table
-
         ensure_ddl(conn)
         for source in SOURCES.values():
             for entity in source.entities:
@@ -304,8 +303,6 @@ def bootstrap() -> None:
 
 def role_target(key: str) -> config.PgTarget:
     """How the consumer role ``key`` (``bi`` or ``auditor``, see ``egov.core.warehouse.ACCESS_ROLES``) signs in."""
-    from egov.core.warehouse import ACCESS_ROLES
-
     role = ACCESS_ROLES[key]
     warehouse = warehouse_target()
     return config.PgTarget(warehouse.host, warehouse.port, role.name, role.password(), warehouse.dbname)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from egov.core import config, db
 from egov.core.rows import one_row
+from egov.orchestration.airflow_env import airflow_env
 
 
 class AirflowCommandError(RuntimeError):
@@ -51,8 +52,6 @@ def _tail(log_path: Path, lines: int = 40) -> str:
 
 def run_airflow(argv: list[str], log_name: str, check: bool = True) -> tuple[Path, float]:
     """Run ``airflow argv``, output to a log file; with ``check``, raise with the log's tail if it fails."""
-    from egov.orchestration.airflow_env import airflow_env
-
     log_path = log_dir() / f"{log_name}.log"
     started = time.monotonic()
     with log_path.open("w") as log_file:

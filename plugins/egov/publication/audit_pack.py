@@ -32,7 +32,9 @@ from psycopg.rows import dict_row
 
 from egov.core.periods import Period
 from egov.core.values import json_value
+from egov.openlineage import runs
 from egov.publication import trace
+from egov.publication.release import latest_release, release_diff
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +80,10 @@ def _table(conn: psycopg.Connection, query: str, params: tuple) -> tuple[list[di
     """The rows of ``query`` and its column names (a CSV keeps its header when there are no rows)."""
     with conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(query, params).fetchall()
-        return rows, [column.name for column in cursor.description]
+        return rows, [column.name for column in cursor.description or ()]
 
 
 def release_of(conn: psycopg.Connection, period: Period, version: int | None) -> dict:
-    from egov.publication.publish import latest_release
-
     found = latest_release(conn, period, version)
     if not found:
         raise AuditPackError(f"{period.label} has no release" + (f" version {version}" if version else "")
@@ -93,9 +93,6 @@ def release_of(conn: psycopg.Connection, period: Period, version: int | None) ->
 
 def contents(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict[str, bytes]:
     """The files of the pack, by their path in the archive."""
-    from egov.openlineage import runs
-    from egov.publication.publish import release_diff
-
     release = release_of(conn, period, version)
     release_id = release["release_id"]
     figures = _table(conn, """
@@ -142,7 +139,7 @@ def contents(conn: psycopg.Connection, period: Period, version: int | None = Non
         "not_recorded": not_recorded,
         "figures": {figure["figure_id"]: {"value": figure["value"], "unit": figure["unit"]} for figure in figures[0]},
         "diff_against_previous_version": release_diff(conn, period, release["version"]),
-        "reconciled": all(found["reconciled"] for found in traced.values()),
+        "reconciled": all(found.reconciled for found in traced.values()),
     }
     files = {
         "release.json": _dumps(release_document),

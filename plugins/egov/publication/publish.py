@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 import psycopg
-from psycopg.rows import dict_row
 
 from egov.core.periods import Period
+from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.openlineage import runs
+from egov.publication.release import latest_release
+from egov.publication.trace import WAREHOUSE_LEVELS, TraceError, batches_used_query, period_components, trace_period
+from egov.transform.figures import content_hash, period_figures
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +32,6 @@ class Release:
     content_hash: str
     published_at: datetime
     created: bool  # False when the figures equal the latest release, which stays
-
-
-def content_hash(figures: list[tuple[str, Decimal, str]]) -> str:
-    canonical = json.dumps([[fid, str(value), unit] for fid, value, unit in sorted(figures)])
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def period_figures(conn: psycopg.Connection, period: Period) -> list[tuple[str, Decimal, str]]:
-    return conn.execute(
-        "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
-        "order by display_order",
-        (period.label,),
-    ).fetchall()
 
 
 def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
@@ -103,7 +90,8 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             )
         _refuse_unreconciled(conn, period)
         release_id = uuid.uuid4()
-        (published_at,) = conn.execute(
+        (published_at,) = one_row(
+            conn,
             """
             insert into published.releases (release_id, period, version, content_hash, figure_count,
                 validation_id, reason, published_at, dag_id, run_id)
@@ -113,7 +101,7 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             (release_id, period.label, version, digest, len(figures), validation_id,
              reason or "first publication",
              run.dag_id, run.run_id),
-        ).fetchone()
+        )
         _record_lineage(conn, release_id, period)
         with conn.cursor().copy(
             "copy published.report_figures (release_id, period, version, figure_id, value, unit) from stdin"
@@ -138,30 +126,17 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
     return Release(release_id, period.label, version, digest, published_at, created=True)
 
 
-def latest_release(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict | None:
-    """The period's latest release (or its ``version``): its row of ``published.releases`` with the Great
-    Expectations run and the dbt build of the gate run that let it through; None if there is none."""
-    with conn.cursor(row_factory=dict_row) as cursor:
-        return cursor.execute(
-            "select releases.*, gate.gx_run_id, gate.dbt_invocation_id from published.releases "
-            "join audit.validation_runs as gate using (validation_id) "
-            "where releases.period = %s and (%s::int is null or releases.version = %s) "
-            "order by releases.version desc limit 1", (period.label, version, version)).fetchone()
-
-
 def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
     """Publish only figures whose raw rows, daily facts and rollups agree: a load that committed after the
     build would otherwise leave the release resting on batches its figures were not computed from."""
-    from egov.publication.trace import WAREHOUSE_LEVELS, TraceError, trace_period
-
     try:
         traces = trace_period(conn, period, verify_checksums=False)
     except TraceError as untraceable:
         raise PublicationError(f"the figures of {period.label} cannot be traced: {untraceable}") from None
     # The figure differing from the last release is why a version is made: only the chain below it counts.
-    broken = {figure_id: [level["level"] for level in found["levels"]
-                          if level["level"] in WAREHOUSE_LEVELS and not level["reconciled"]]
-              for figure_id, found in traces.items() if not found["warehouse_reconciled"]}
+    broken = {figure_id: [level.level for level in found.levels
+                          if level.level in WAREHOUSE_LEVELS and not level.reconciled]
+              for figure_id, found in traces.items() if not found.warehouse_reconciled}
     if broken:
         raise PublicationError(
             f"the figures of {period.label} do not reconcile with their raw rows ("
@@ -172,8 +147,6 @@ def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
 def _record_lineage(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
     """Store what the release rests on: the load batches of the raw rows behind its figures (found by the
     figure-level lineage), and the definitions of the indicators it reports, as they are at publication."""
-    from egov.publication.trace import batches_used_query, period_components
-
     conn.execute(
         f"""
         insert into published.release_batches (release_id, batch_id, raw_table, rows_used)
@@ -195,28 +168,3 @@ def _record_lineage(conn: psycopg.Connection, release_id: uuid.UUID, period: Per
         """,
         (release_id, period.label, period.label),
     )
-
-
-def published_figures(conn: psycopg.Connection, period: Period) -> list[dict]:
-    rows = conn.execute(
-        """
-        select f.figure_id, f.value, f.unit, f.version, f.release_id, f.published_at, f.validation_id
-        from published.current_figures f
-        where f.period = %s
-        order by f.figure_id
-        """,
-        (period.label,),
-    ).fetchall()
-    return [
-        {"figure_id": r[0], "value": r[1], "unit": r[2], "version": r[3], "release_id": str(r[4]),
-         "published_at": r[5].isoformat(), "validation_id": str(r[6])}
-        for r in rows
-    ]
-
-
-def release_diff(conn: psycopg.Connection, period: Period, version: int) -> list[dict]:
-    """What ``version`` of ``period`` changed against the version before it."""
-    rows = conn.execute(
-        "select figure_id, previous_value, value from published.release_diffs where period = %s and version = %s "
-        "order by figure_id", (period.label, version)).fetchall()
-    return [{"figure_id": r[0], "previous_value": r[1], "value": r[2]} for r in rows]

@@ -21,6 +21,7 @@ from egov.core import config
 from egov.core.periods import Period
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.openlineage import runs
+from egov.transform.figures import content_hash, period_figures
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,6 @@ def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
     One OpenLineage job run ``gate.<period>`` over the guarded tables; a blocked gate still COMPLETEs (it
     judged), with ``success: false`` in its ``egov_validation`` facet.
     """
-    from egov.publication.publish import content_hash, period_figures
     from egov_expectations import SUITES
 
     with runs.job_run(
