@@ -156,7 +156,6 @@ def start_systems(sources: tuple[Source, ...]) -> Systems:
     """Bring up the simulated systems behind ``sources`` as ``make run`` does (reusing running simulators)."""
     from egov.orchestration.airflow_env import connection_env
     from egov_demo.simulators import service
-    from egov_demo.simulators.docmgmt import database
     from egov_demo.simulators.onestop.generator import build_dataset
 
     started = []
@@ -167,7 +166,7 @@ def start_systems(sources: tuple[Source, ...]) -> Systems:
                 started.append(source.key)
             service.up(source.key)
         elif source.interface == "sql":
-            database.provision(db.warehouse_target())
+            service.up_docmgmt(db.warehouse_target())
     if any(source.interface == "file" for source in sources):
         service.drop_files()
     connections = connection_env()

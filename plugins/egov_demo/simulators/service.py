@@ -81,6 +81,7 @@ def _token(name: str) -> str:
 def up(name: str = "onestop") -> SimulatorState:
     state = read_state(name)
     if state and healthy(state):
+        register(state)  # again: idempotent, and one left running by an older checkout has no connection yet
         return state
     _state_dir().mkdir(parents=True, exist_ok=True)
     port, token = config.free_port(FIRST_PORT), _token(name)
