@@ -194,9 +194,9 @@ def load_batch(
         outputs=[runs.warehouse_dataset(conn, raw_table)],
         facets=[batch],
         parent=run,
-    ) as lineage:
+    ) as openlineage_run:
         result = _replace(conn, source, entity, window, pages, run, batch_id)
-        lineage.update(runs.BatchRunFacet, row_count=result.row_count,
+        openlineage_run.update(runs.BatchRunFacet, row_count=result.row_count,
                        rejected_count=result.rejected_count, replaced_rows=result.replaced_rows,
                        checksum=result.checksum)
     return result

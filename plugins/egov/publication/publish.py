@@ -46,11 +46,11 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         inputs=[runs.warehouse_dataset(conn, "reporting.rpt_report_figures")],
         outputs=[runs.warehouse_dataset(conn, "published.report_figures")],
         parent=run,
-    ) as lineage:
+    ) as openlineage_run:
         release = _publish(conn, period, validation_id, run, reason)
         if not release.created:
-            lineage.outputs = []  # nothing written: the latest release stands
-        lineage.add(runs.ReleaseRunFacet(
+            openlineage_run.outputs = []  # nothing written: the latest release stands
+        openlineage_run.add(runs.ReleaseRunFacet(
             release_id=str(release.release_id), period=release.period, version=release.version,
             content_hash=release.content_hash, validation_id=str(validation_id), created=release.created))
     return release
@@ -102,7 +102,7 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
              reason or "first publication",
              run.dag_id, run.run_id),
         )
-        _record_lineage(conn, release_id, period)
+        _record_trace(conn, release_id, period)
         with conn.cursor().copy(
             "copy published.report_figures (release_id, period, version, figure_id, value, unit) from stdin"
         ) as copy:
@@ -144,9 +144,9 @@ def _refuse_unreconciled(conn: psycopg.Connection, period: Period) -> None:
             + "): raw data changed since the build; build and run the gate again (egov trace shows the chain)")
 
 
-def _record_lineage(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
+def _record_trace(conn: psycopg.Connection, release_id: uuid.UUID, period: Period) -> None:
     """Store what the release rests on: the load batches of the raw rows behind its figures (found by the
-    figure-level lineage), and the definitions of the indicators it reports, as they are at publication."""
+    trace), and the definitions of the indicators it reports, as they are at publication."""
     conn.execute(
         f"""
         insert into published.release_batches (release_id, batch_id, raw_table, rows_used)

@@ -273,7 +273,7 @@ def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
         f"gate.{period.label}",
         inputs=[runs.warehouse_dataset(conn, table) for table in sorted({s.table for s in SUITES})],
         parent=run,
-    ) as lineage:
+    ) as openlineage_run:
         before = content_hash(period_figures(conn, period))
         waived_before = waivers_applied(conn, period)
         gate, raw = validate(period, target)
@@ -287,7 +287,7 @@ def run_gate(conn: psycopg.Connection, period: Period, target: config.PgTarget,
         gate.figures_hash = before
         gate.dbt_invocation_id = dbt_invocation_id
         record(conn, gate, raw, run)
-        lineage.add(runs.ValidationRunFacet(
+        openlineage_run.add(runs.ValidationRunFacet(
             validation_id=str(gate.validation_id), gx_run_id=gate.gx_run_id, period=gate.period,
             success=gate.success, dbt_invocation_id=dbt_invocation_id))
     log.info(gate.explain())

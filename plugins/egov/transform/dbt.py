@@ -78,7 +78,7 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
     """
     cmd = [config.venv_tool("dbt"), *args]
     with runs.job_run(f"dbt.{args[0]}", facets=[runs.DbtRunFacet(command=" ".join(args))],
-                                parent=run) as lineage:
+                                parent=run) as openlineage_run:
         with psycopg.connect(target.url(), autocommit=True) as lock_conn:
             # The transform and publication DAGs both build; two concurrent delete+insert runs of one
             # incremental model would duplicate its rows, so builds against one warehouse queue here.
@@ -89,8 +89,8 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
             proc = subprocess.run(cmd, env={**dbt_env(target), **(extra_env or {})}, cwd=config.DBT_PROJECT_DIR,
                                   capture_output=True, text=True, check=False)
             result = _read_run_results()
-            lineage.inputs, lineage.outputs = _lineage_datasets(lock_conn, result)
-        lineage.update(runs.DbtRunFacet, invocation_id=result.invocation_id or None,
+            openlineage_run.inputs, openlineage_run.outputs = _openlineage_datasets(lock_conn, result)
+        openlineage_run.update(runs.DbtRunFacet, invocation_id=result.invocation_id or None,
                        statuses=result.statuses)
         for line in proc.stdout.splitlines():
             log.info("dbt: %s", line)
@@ -106,10 +106,10 @@ def run_dbt(args: list[str], target: config.PgTarget, run: RunContext = OUTSIDE_
     return result
 
 
-def _lineage_datasets(conn: psycopg.Connection, result: DbtResult) -> tuple[list, list]:
-    """Table-level lineage of an invocation, from its manifest: the sources and seeds that the executed nodes
-    depend on (inputs), and the models it built successfully (outputs). Lineage never fails a build: a
-    manifest it cannot read gives none."""
+def _openlineage_datasets(conn: psycopg.Connection, result: DbtResult) -> tuple[list, list]:
+    """The OpenLineage datasets of an invocation (table level), from its manifest: the sources and seeds that
+    the executed nodes depend on (inputs), and the models it built successfully (outputs). OpenLineage never
+    fails a build: a manifest it cannot read gives none."""
     try:
         manifest = json.loads(result.manifest_json)
 
@@ -128,7 +128,7 @@ def _lineage_datasets(conn: psycopg.Connection, result: DbtResult) -> tuple[list
                 [runs.warehouse_dataset(conn, relation(u)) for u in built])
     except (ValueError, KeyError, TypeError) as unreadable:
         if result.manifest_json:  # no manifest at all: dbt failed before it parsed the project
-            log.warning("no table-level lineage for dbt invocation %s: %r", result.invocation_id, unreadable)
+            log.warning("no OpenLineage datasets for dbt invocation %s: %r", result.invocation_id, unreadable)
         return [], []
 
 

@@ -1,4 +1,4 @@
-"""Figure-level lineage: a reported figure traced down to the source batches it came from.
+"""The trace: a reported figure followed down to the raw rows and source batches it came from.
 
 The chain, for one figure of one period:
 
