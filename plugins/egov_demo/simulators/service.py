@@ -24,14 +24,16 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from egov.core import config
 from egov.core.sources import SOURCES
 from egov.orchestration.airflow_env import postgres_connection, register_connection, unregister_connection
-from egov_demo.simulators.docmgmt import database
-from egov_demo.simulators.docmgmt.database import DocMgmtDatabase
+
+if TYPE_CHECKING:
+    from egov_demo.simulators.docmgmt.database import DocMgmtDatabase
 
 FIRST_PORT = 18081
 START_TIMEOUT_S = 60
@@ -176,6 +178,10 @@ def drop_files(first: date = DROP_HISTORY[0], last: date = DROP_HISTORY[1]) -> d
 
 def up_docmgmt(server: config.PgTarget | None = None) -> DocMgmtDatabase:
     """The document-management system's database, provisioned and registered as its source's connection."""
+    # Imported here: its generator needs pandas, which `egov sim status` and every other command loading this
+    # module would otherwise pay a fifth of a second for.
+    from egov_demo.simulators.docmgmt import database
+
     provisioned = database.provision(server)
     register_connection(SOURCES["docmgmt"].connection_id, postgres_connection(provisioned.reader_target()))
     return provisioned

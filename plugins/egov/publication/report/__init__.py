@@ -22,7 +22,6 @@ changed since the release.
 from egov.publication.report.data import ReportData, ReportError, load_report
 from egov.publication.report.pages import render_html, render_markdown
 from egov.publication.report.text import LANGUAGES, Language, format_value
-from egov.publication.report.workbook import render_xlsx
 
 FORMATS = ("html", "xlsx", "md")
 
@@ -31,7 +30,12 @@ __all__ = ["FORMATS", "LANGUAGES", "ReportData", "ReportError", "format_value", 
 
 def render(data: ReportData, lang: str, fmt: str) -> bytes:
     """The report as the bytes of an HTML page, an XLSX workbook or a Markdown file."""
-    renderers = {"html": render_html, "md": render_markdown, "xlsx": render_xlsx}
-    if fmt not in renderers:
+    if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return renderers[fmt](data, Language(lang))
+    if fmt == "xlsx":
+        # openpyxl (and numpy behind it) is a sixth of a second to import: only the workbook pays for it, not
+        # every command of the CLI that imports this package for its formats and languages.
+        from egov.publication.report.workbook import render_xlsx
+
+        return render_xlsx(data, Language(lang))
+    return (render_html if fmt == "html" else render_markdown)(data, Language(lang))
