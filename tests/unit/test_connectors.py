@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from egov.core.sources import ONESTOP
-from egov.ingest.connectors.http import HttpApiConnector
+from egov.core.sources import CA, ONESTOP
+from egov.ingest.connectors.http import CursorApiConnector, HttpApiConnector
 from egov.ingest.errors import SourceDataError, SourceUnavailable
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
@@ -112,3 +112,48 @@ def test_inconsistent_paging_is_refused_not_loaded(bodies, problem):
                                 backoff_s=0.01)
     with pytest.raises(SourceUnavailable, match=problem):
         list(scripted.pages(COUNTS, WEEK))
+
+
+@pytest.mark.parametrize(("bodies", "problem"), [
+    ([page([record(1)], 2, 2), page([], 2, 3), page([], 2, 4)], "page 2 is empty but names page 3 next"),
+    ([page([record(1)], 2, 2), page([record(2)], 2, 3), page([record(3)], 2, 4)],
+     "3 records received, more than the 2 the source announced"),
+    ([[record(1)]], "answered list without a 'data' list"),
+    ([{"total": 1, "next_page": None}], "without a 'data' list"),
+    ([page(["not a record"], 1, None)], "'data' holds something other than records"),
+    ([page([record(1)], "1", None)], "'total' is '1', not a non-negative whole number"),
+    ([page([record(1)], 2, "2")], "'next_page' is '2', not a non-negative whole number"),
+])
+def test_a_source_that_keeps_paging_or_answers_no_page_is_refused_as_bad_data(bodies, problem):
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession(bodies), max_attempts=2,
+                                backoff_s=0.01)
+    with pytest.raises(SourceDataError, match=problem):
+        list(scripted.pages(COUNTS, WEEK))
+
+
+CERTIFICATES = next(e for e in CA.entities if e.date_field)
+
+
+def feed_page(number: int, cursor: str | None, has_more: bool = True) -> dict:
+    return {"data": [{field: f"{field}-{number}" for field in CERTIFICATES.key}], "next_cursor": cursor,
+            "has_more": has_more}
+
+
+@pytest.mark.parametrize(("bodies", "problem", "max_pages"), [
+    ([feed_page(1, "A"), feed_page(2, "B"), feed_page(3, "A")], "the cursor 'A' came back", 100),
+    ([feed_page(1, "A"), {"data": [], "next_cursor": "B", "has_more": True}], "an empty page says there is more",
+     100),
+    ([feed_page(number, f"c{number}") for number in range(1, 5)], "still paging after 3 pages", 3),
+    ([feed_page(1, 7)], "the cursor is 7, not a string", 100),
+])
+def test_a_change_feed_that_never_ends_is_refused_as_bad_data(bodies, problem, max_pages):
+    scripted = CursorApiConnector("http://source", "t", session=ScriptedSession(bodies), max_attempts=2,
+                                  backoff_s=0.01, max_pages=max_pages)
+    with pytest.raises(SourceDataError, match=problem):
+        list(scripted.pages(CERTIFICATES, WEEK))
+
+
+def test_a_change_feed_that_ends_loads_every_page():
+    bodies = [feed_page(1, "A"), feed_page(2, "B"), feed_page(3, None, has_more=False)]
+    scripted = CursorApiConnector("http://source", "t", session=ScriptedSession(bodies), max_pages=3)
+    assert sum(len(found.records) for found in scripted.pages(CERTIFICATES, WEEK)) == 3

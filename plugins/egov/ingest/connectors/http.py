@@ -16,6 +16,25 @@ from egov.ingest.errors import SourceDataError, SourceUnavailable
 from egov.ingest.records import record_key
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+#: More pages than this in one window is a source that does not stop, not data: 100,000 pages of the smallest
+#: page size we ask for (1,000) is a hundred million records, three orders above the largest window here.
+MAX_PAGES = 100_000
+
+
+def _checked_body(url: str, body: object) -> dict:
+    """The answer as a page: a JSON object with a ``data`` list of objects; anything else is the source's fault."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+        raise SourceDataError(f"GET {url} answered {type(body).__name__} without a 'data' list: not a page")
+    if not all(isinstance(record, dict) for record in body["data"]):
+        raise SourceDataError(f"GET {url}: 'data' holds something other than records (JSON objects)")
+    return body
+
+
+def _whole_number(url: str, name: str, value: object) -> int:
+    """``value``, the page's field ``name``, as a non-negative whole number."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SourceDataError(f"{url}: {name!r} is {value!r}, not a non-negative whole number")
+    return value
 
 
 @dataclass
@@ -28,6 +47,7 @@ class HttpApiConnector:
     max_attempts: int = 5
     backoff_s: float = 1.0
     page_size: int = 5000
+    max_pages: int = MAX_PAGES
     session: requests.Session = field(default_factory=requests.Session)
 
     def __post_init__(self) -> None:
@@ -42,7 +62,7 @@ class HttpApiConnector:
         port = f":{endpoint.port}" if endpoint.port else ""
         options: dict[str, Any] = {name: type_(endpoint.extra[name]) for name, type_ in
                                    (("timeout_s", float), ("max_attempts", int), ("backoff_s", float),
-                                    ("page_size", int))
+                                    ("page_size", int), ("max_pages", int))
                                    if name in endpoint.extra}
         return cls(base_url=f"{endpoint.schema or 'https'}://{endpoint.host}{port}", token=endpoint.password,
                    **options)
@@ -68,9 +88,10 @@ class HttpApiConnector:
         url = f"{self.base_url}{path}?{urlencode(params)}"
 
         def attempt() -> tuple[dict | None, str]:
-            body, problem = self._attempt(url)
-            if body is None:
+            answer, problem = self._attempt(url)
+            if answer is None:
                 return None, problem
+            body = _checked_body(url, answer)
             keys = [record_key(entity, record) for record in body.get("data", [])]
             if keys and all(key in seen for key in keys):
                 return None, f"the page repeats {len(keys)} records already received"
@@ -89,19 +110,33 @@ class HttpApiConnector:
         page_number: int | None = 1
         received, total = 0, None
         seen: set[tuple | None] = set()
-        while page_number is not None:
+        for _ in range(self.max_pages):
+            if page_number is None:
+                break
             params["page"] = page_number
             body = self._get_page(entity, entity.path, params, seen)
-            if total is not None and body["total"] != total:
-                raise SourceUnavailable(f"{entity.path}: the total changed from {total} to {body['total']} "
+            request = f"GET {entity.path}?{urlencode(params)}"
+            announced = _whole_number(request, "total", body.get("total"))
+            if total is not None and announced != total:
+                raise SourceUnavailable(f"{entity.path}: the total changed from {total} to {announced} "
                                         "while paging; the source changed under the extract, run it again")
-            total = body["total"]
+            total = announced
             received += len(body["data"])
-            yield Page(f"GET {entity.path}?{urlencode(params)}", body["data"])
-            next_page = body.get("next_page")
+            next_page = None if body.get("next_page") is None else _whole_number(request, "next_page",
+                                                                                  body["next_page"])
+            # Paging is bounded by what the source announced: a source that keeps answering (pages past the
+            # total, empty pages that promise more) is refused instead of followed for ever.
+            if received > total:
+                raise SourceDataError(f"{entity.path}: {received} records received, more than the {total} the "
+                                      "source announced")
+            if next_page is not None and not body["data"]:
+                raise SourceDataError(f"{entity.path}: page {page_number} is empty but names page {next_page} next")
+            yield Page(request, body["data"])
             if next_page is not None and next_page <= page_number:
                 raise SourceUnavailable(f"{entity.path}: next_page {next_page} does not advance past {page_number}")
             page_number = next_page
+        else:
+            raise SourceDataError(f"{entity.path}: still paging after {self.max_pages} pages (max_pages)")
         if total is not None and received != total:
             raise SourceUnavailable(f"{entity.path}: {received} records received but the source announced {total}")
 
@@ -123,7 +158,8 @@ class CursorApiConnector(HttpApiConnector):
                   "updated_before": local_midnight(window[1]).isoformat(), "limit": min(self.page_size, 1000)}
         cursor: str | None = None
         seen: set[tuple | None] = set()
-        while True:
+        cursors_seen: set[str] = set()
+        for _ in range(self.max_pages):
             params = {**bounds, **({"cursor": cursor} if cursor else {})}
             body = self._get_page(entity, entity.path, params, seen)
             yield Page(f"GET {entity.path}?{urlencode(params)}", body["data"])
@@ -134,4 +170,13 @@ class CursorApiConnector(HttpApiConnector):
                 raise SourceUnavailable(f"{entity.path}: the source says there is more but sent no cursor")
             if next_cursor == cursor:
                 raise SourceUnavailable(f"{entity.path}: the cursor does not advance ({cursor!r})")
+            if not isinstance(next_cursor, str):
+                raise SourceDataError(f"{entity.path}: the cursor is {next_cursor!r}, not a string")
+            if next_cursor in cursors_seen:
+                raise SourceDataError(f"{entity.path}: the cursor {next_cursor!r} came back: the feed goes round in "
+                                      "a cycle")
+            if not body["data"]:
+                raise SourceDataError(f"{entity.path}: an empty page says there is more ({next_cursor!r})")
+            cursors_seen.add(next_cursor)
             cursor = next_cursor
+        raise SourceDataError(f"{entity.path}: still paging after {self.max_pages} pages (max_pages)")
