@@ -11,7 +11,7 @@ import pytest
 from egov.core import db
 from egov.core.sources import ONESTOP, Source
 from egov.ingest.connectors.base import Page
-from egov.ingest.loader import load_batch, split_window
+from egov.ingest.loader import SnapshotShrinkRefused, load_batch, split_window
 from egov.ingest.records import rejection_reason
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
@@ -177,3 +177,43 @@ def test_a_window_with_nothing_to_read_is_an_empty_batch_not_a_crash(source):
     with db.connect() as conn:
         result = load_batch(conn, source, COUNTS, window, [])
     assert (result.pages, result.row_count, result.rejected_count) == (0, 0, 0)
+
+
+UNITS = next(e for e in ONESTOP.entities if e.name == "units")
+
+
+def unit(number: int) -> dict:
+    return {"code": f"84.{number:03d}", "name": f"Xã {number}", "level": "commune", "parent_code": "84",
+            "admin_unit_code": f"{number:05d}", "onboarded_on": "2018-01-01"}
+
+
+def units_loaded(source) -> int:
+    with db.connect() as conn:
+        return conn.execute(f"select count(*) from {source.raw_table(UNITS)}").fetchone()[0]
+
+
+@pytest.fixture()
+def snapshot_source(source):
+    yield source
+    with db.connect(autocommit=True) as conn:
+        conn.execute(f"drop table if exists {source.raw_table(UNITS)}")
+
+
+@pytest.mark.parametrize("shrunk_to", [0, 4])
+def test_a_snapshot_that_lost_more_than_half_its_rows_is_refused_and_the_previous_one_kept(snapshot_source,
+                                                                                            shrunk_to):
+    with db.connect() as conn:
+        load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(10)])])
+        with pytest.raises(SnapshotShrinkRefused, match=rf"with {shrunk_to} rows against 10 .* accept_shrink"):
+            load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(shrunk_to)])])
+    assert units_loaded(snapshot_source) == 10
+
+
+def test_a_snapshot_that_shrinks_a_little_or_is_accepted_by_an_operator_loads(snapshot_source):
+    with db.connect() as conn:
+        load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(10)])])
+        load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(5)])])
+        assert units_loaded(snapshot_source) == 5
+        accepted = load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(0)])], accept_shrink=True)
+    assert (accepted.row_count, accepted.replaced_rows) == (1, 5)
+    assert units_loaded(snapshot_source) == 1

@@ -26,6 +26,7 @@ from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.core.warehouse import ensure_raw_table
 from egov.ingest.connectors.base import Connector, Page
+from egov.ingest.errors import SourceDataError
 from egov.ingest.records import DELIVERY_FIELDS, RecordChecker, check_schema, record_key
 from egov.openlineage import runs
 
@@ -34,6 +35,25 @@ log = logging.getLogger(__name__)
 
 class WarehouseFull(RuntimeError):
     """The warehouse ran out of disk space during a load, which was rolled back."""
+
+
+#: A reference snapshot may not lose more than this share of the rows of the one it replaces unless an operator
+#: says so: an empty or half answer from a source (a filter gone wrong, an outage answered with 200) would
+#: otherwise delete the units, procedures or agencies every fact is joined to.
+SNAPSHOT_SHRINK_LIMIT = 0.5
+
+
+class SnapshotShrinkRefused(SourceDataError):
+    """A snapshot came back much smaller than the one it would replace; nothing was loaded."""
+
+
+def _check_snapshot_size(raw_table: str, previous: int, accepted: int, accept_shrink: bool) -> None:
+    if accept_shrink or previous == 0 or accepted >= previous * (1 - SNAPSHOT_SHRINK_LIMIT):
+        return
+    raise SnapshotShrinkRefused(
+        f"the snapshot of {raw_table} came back with {accepted} rows against {previous} in the one it would "
+        f"replace (more than {SNAPSHOT_SHRINK_LIMIT:.0%} fewer); nothing was loaded. If the source really has "
+        "fewer, load it again with accept_shrink (the extract DAG's conf: {\"accept_shrink\": true})")
 
 
 @contextmanager
@@ -175,8 +195,12 @@ def load_batch(
     window: tuple[date, date] | None,
     pages: Iterable[Page],
     run: RunContext = OUTSIDE_AIRFLOW,
+    accept_shrink: bool = False,
 ) -> LoadResult:
     """Replace ``window`` of ``entity`` (or its whole snapshot) with ``pages`` in one transaction.
+
+    A snapshot that lost more than ``SNAPSHOT_SHRINK_LIMIT`` of its rows is refused (and the previous one kept)
+    unless ``accept_shrink``.
 
     The load is one OpenLineage job run ``extract.<source>.<entity>``, from the source's entity to the raw
     table: START before the pages are read, COMPLETE with the batch's counts once the transaction has
@@ -195,7 +219,7 @@ def load_batch(
         facets=[batch],
         parent=run,
     ) as openlineage_run:
-        result = _replace(conn, source, entity, window, pages, run, batch_id)
+        result = _replace(conn, source, entity, window, pages, run, batch_id, accept_shrink)
         openlineage_run.update(runs.BatchRunFacet, row_count=result.row_count,
                        rejected_count=result.rejected_count, replaced_rows=result.replaced_rows,
                        checksum=result.checksum)
@@ -210,6 +234,7 @@ def _replace(
     pages: Iterable[Page],
     run: RunContext,
     batch_id: uuid.UUID,
+    accept_shrink: bool,
 ) -> LoadResult:
     """The four writes of a load, in one transaction: remove the window's rows, COPY the accepted records while
     they are judged, then the batch row with the counts and checksum, then the rejected records."""
@@ -222,6 +247,8 @@ def _replace(
         loaded_at = _lock_raw_table(conn, raw_table)
         replaced = _delete_window(conn, raw_table, window)
         _copy_rows(conn, raw_table, judge.copy_blocks(batch_id, loaded_at))
+        if window is None:
+            _check_snapshot_size(raw_table, replaced, judge.row_count, accept_shrink)
         result = LoadResult(batch_id, raw_table, window, len(pages), judge.row_count, len(judge.rejected),
                             replaced, judge.checksum)
         # The batch row comes after the raw rows, once its counts and checksum are known; their reference to it
@@ -314,12 +341,13 @@ def extract_source(
     connector: Connector,
     window: tuple[date, date],
     run: RunContext = OUTSIDE_AIRFLOW,
+    accept_shrink: bool = False,
 ) -> list[LoadResult]:
     """Load every entity of ``source``: reference data as a snapshot, dated entities for ``window``."""
     results = []
     for entity in source.entities:
         if not entity.windowed:
-            results.append(load_batch(conn, source, entity, None, connector.pages(entity, None), run))
+            results.append(load_batch(conn, source, entity, None, connector.pages(entity, None), run, accept_shrink))
             continue
         for chunk in split_window(window, entity.max_window):
             results.append(load_batch(conn, source, entity, chunk, connector.pages(entity, chunk), run))

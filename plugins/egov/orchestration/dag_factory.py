@@ -87,7 +87,8 @@ def extract_dag(source: Source):
             f"{source.lookback_days} days before it to pick up late and revised data, into `raw`, replacing "
             "those days in one transaction, and records the batch in `audit.load_batches`. For a "
             "backfill, either `airflow backfill create` (one run per day) or trigger one run with "
-            "`window_start` / `window_end` in its conf (end exclusive)."
+            "`window_start` / `window_end` in its conf (end exclusive). A reference snapshot that comes back with "
+            "less than half the rows of the previous one is refused unless the conf says `accept_shrink`."
         ),
         schedule=CronDataIntervalTimetable(source.schedule, timezone=LOCAL_TIMEZONE.key),
         **SHARED_DAG_ARGS,
@@ -98,6 +99,8 @@ def extract_dag(source: Source):
                                   description="Explicit window start (YYYY-MM-DD) instead of the interval"),
             "window_end": Param(None, type=["null", "string"], format="date",
                                 description="Explicit window end, exclusive"),
+            "accept_shrink": Param(False, type="boolean",
+                                   description="Load a reference snapshot even if it lost more than half its rows"),
         },
     )
     def extract_source_dag():

@@ -96,8 +96,9 @@ def extract(source: Source, context) -> list[LoadResult]:
     window = extract_window(context, source.lookback_days)
     target = connection_target()
     log.info("extracting %s for %s .. %s (end exclusive)", source.key, *window)
+    accept_shrink = bool(context["params"].get("accept_shrink"))
     with connect(target) as conn:
-        return extract_source(conn, source, source_connector(source), window, run_context(context))
+        return extract_source(conn, source, source_connector(source), window, run_context(context), accept_shrink)
 
 
 def build_models(context, keep_artifacts: bool = False) -> dict:
