@@ -112,15 +112,20 @@ class SimulatorThread:
         self.start()
 
 
+def _refresh_connections() -> None:
+    """Airflow's connections as the test state folder now registers them (a simulated system just came up)."""
+    from egov.orchestration.airflow_env import connection_env
+
+    os.environ.update(connection_env())
+
+
 def _registered(sim: SimulatorThread):
     """Serve ``sim`` registered in the test state folder, so Airflow's connection points at it."""
     from egov_demo.simulators import service
 
-    from egov.orchestration.airflow_env import connection_env
-
     service.register(service.SimulatorState(sim.name, os.getpid(), sim.port, sim.token))
     assert service.healthy(service.read_state(sim.name))
-    os.environ.update(connection_env())
+    _refresh_connections()
     try:
         yield sim
     finally:
@@ -163,10 +168,8 @@ def docmgmt(database):
     """The document-management system's database, provisioned on the test server."""
     from egov_demo.simulators import service
 
-    from egov.orchestration.airflow_env import connection_env
-
     provisioned = service.up_docmgmt(database)
-    os.environ.update(connection_env())
+    _refresh_connections()
     return provisioned
 
 
@@ -175,10 +178,8 @@ def landing():
     """The test state's landing folders, filled with the mail and register exports of the simulated history."""
     from egov_demo.simulators import service
 
-    from egov.orchestration.airflow_env import connection_env
-
     service.drop_files()
-    os.environ.update(connection_env())
+    _refresh_connections()
     return {key: service.landing_dir(key) for key in ("mail", "registers")}
 
 

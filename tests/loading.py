@@ -19,8 +19,7 @@ from egov.ingest.loader import LoadResult, extract_source
 def endpoint(source: Source, **extra) -> Endpoint:
     """The source's Airflow connection, read from the environment exactly as Airflow reads it."""
     conn = json.loads(os.environ[f"AIRFLOW_CONN_{source.connection_id.upper()}"])
-    return Endpoint(conn.get("host"), conn.get("port"), conn.get("login"), conn.get("password"), conn.get("schema"),
-                    {**conn.get("extra", {}), **extra})
+    return Endpoint.from_connection({**conn, "extra": {**conn.get("extra", {}), **extra}})
 
 
 def extract(key: str, window: tuple[date, date], entities: tuple[str, ...] | None = None,

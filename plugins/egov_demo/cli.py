@@ -20,7 +20,7 @@ from egov.core.periods import Period, parse_period
 from egov.core.sources import SOURCES
 from egov.orchestration.runner import migrate, run_dag
 from egov.publication import trace
-from egov.publication.release import latest_release
+from egov.publication.release import latest_release, release_batch_ids
 from egov_demo import bench, scale_out
 from egov_demo.simulators import service
 
@@ -159,8 +159,7 @@ def _trace_summary(period: Period) -> str:
         traces = trace.trace_period(conn, period)
         latest = latest_release(conn, period)
         release = (latest["version"], latest["release_id"], latest["content_hash"])
-        batches = conn.execute("select count(*) from published.release_batches where release_id = %s",
-                               (release[1],)).fetchone()[0]
+        batches = len(release_batch_ids(conn, str(release[1])))
     broken = [figure_id for figure_id, found in traces.items() if not found.reconciled]
     verified = {b.batch_id for found in traces.values() for b in found.batches if b.checksum_verified}
     lines = [f"      release version {release[0]} ({release[1]}) rests on {batches} load batches "

@@ -13,6 +13,7 @@ from egov.core import config, db
 from egov.core.periods import Period, parse_period
 from egov.core.values import json_value, plain_number
 from egov.publication.release import published_figures
+from egov.transform.figures import period_figures
 
 REFERENCE_FIGURES = config.DATA_DIR / "q1_2019_report_figures.csv"
 
@@ -71,9 +72,7 @@ def _print_figure_table(figures: list[dict], reference: dict[str, str], value_he
 def _current_figures(period: Period) -> list[dict]:
     """The figures as the warehouse knows them now (reporting.rpt_report_figures), published or not."""
     with db.connect() as conn:
-        rows = conn.execute(
-            "select figure_id, figure_value, unit from reporting.rpt_report_figures where period = %s "
-            "order by display_order", (period.label,)).fetchall()
+        rows = period_figures(conn, period)
     return [{"figure_id": figure_id, "value": value, "unit": unit} for figure_id, value, unit in rows]
 
 

@@ -173,9 +173,7 @@ def start_systems(sources: tuple[Source, ...]) -> Systems:
     connectors = {}
     for source in sources:
         conn = json.loads(connections[f"AIRFLOW_CONN_{source.connection_id.upper()}"])
-        connectors[source.key] = connector_for(source.connector, Endpoint(
-            conn.get("host"), conn.get("port"), conn.get("login"), conn.get("password"), conn.get("schema"),
-            conn.get("extra", {})))
+        connectors[source.key] = connector_for(source.connector, Endpoint.from_connection(conn))
     # The one-stop simulator's default dataset: the one its API serves.
     return Systems(connectors, build_dataset(), started)
 

@@ -43,6 +43,12 @@ class Endpoint:
     schema: str | None = None
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_connection(cls, connection: dict) -> Endpoint:
+        """The endpoint of an Airflow connection in its JSON form (an ``AIRFLOW_CONN_*`` value)."""
+        return cls(connection.get("host"), connection.get("port"), connection.get("login"),
+                   connection.get("password"), connection.get("schema"), connection.get("extra") or {})
+
 
 @dataclass(frozen=True)
 class Page:
