@@ -25,20 +25,20 @@ SEED_FIGURES = Path(__file__).parents[1] / "data" / "q1_2019_report_figures.csv"
 
 
 def current_release(period) -> tuple | None:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(
             "select release_id, version, content_hash from published.releases where period = %s "
             "order by version desc limit 1", (period.label,)).fetchone()
 
 
 def published(period) -> dict[str, Decimal]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return dict(conn.execute("select figure_id, value from published.current_figures where period = %s",
                                  (period.label,)).fetchall())
 
 
 def fact_rows(day: date) -> list[tuple]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(
             "select date_day, agency_code, procedure_code, procedure_version_key, service_level, channel_code,"
             " event_code, dossier_count from marts.fct_onestop_dossiers_daily where date_day = %s order by 2, 3, 6, 7",
@@ -72,7 +72,7 @@ def test_q1_2019_reproduces_every_figure_of_the_seed_report(published_q1):
 
 
 def test_the_quarter_batch_accounts_for_every_raw_row(published_q1):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         batches = conn.execute(
             "select b.batch_id, b.row_count, b.rejected_count, count(r.*) from audit.load_batches b "
             "left join raw.onestop__dossier_counts r using (batch_id) "
@@ -98,7 +98,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     traces = document["figures"]
     assert set(traces) == set(published_q1)
     release_id, version, _ = current_release(Q1)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         release_batches = dict(conn.execute(
             "select batch_id::text, rows_used from published.release_batches where release_id = %s",
             (release_id,)).fetchall())
@@ -123,7 +123,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     # its release when the figures are unchanged, while every session reloads Q1 in new batches: a batch the
     # release did not record must then have been loaded after it, and one it recorded must since have
     # been replaced.
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         published_at = conn.execute("select published_at from published.releases where release_id = %s",
                                     (release_id,)).fetchone()[0]
         loaded = dict(conn.execute("select batch_id::text, loaded_at from audit.load_batches "
@@ -133,7 +133,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     assert all(batch in used or not _still_loaded(batch) for batch in release_batches)
     verified = {b["batch_id"] for found in traces.values() for b in found["batches"] if b["checksum_verified"]}
     assert verified, "no batch was verified against its load checksum"
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         # The auditors' SQL views say the same as the command: every level of every figure agrees.
         views = conn.execute(
             "select figure_id, component_role, daily_sum, raw_sum, rollup_equals_agency_sum and "
@@ -151,7 +151,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
 
 def _still_loaded(batch_id: str) -> bool:
     """Whether any raw table still holds rows of the batch."""
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         table = conn.execute("select raw_table from audit.load_batches where batch_id = %s", (batch_id,)).fetchone()[0]
         return conn.execute(f"select exists (select 1 from {table} where batch_id = %s)", (batch_id,)).fetchone()[0]
 
@@ -159,7 +159,7 @@ def _still_loaded(batch_id: str) -> bool:
 def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
     import json
 
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         # A row of a batch whose rows are all still in raw, so that its checksum can be recomputed.
         batch_id, index, payload = conn.execute(
             """
@@ -178,7 +178,7 @@ def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
         broken = egov("trace", Q1.label, "onestop_dossiers_received", "--json", check=False)
         text = egov("trace", Q1.label, "onestop_dossiers_received", check=False).stdout
     finally:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             conn.execute("update raw.onestop__dossier_counts set payload = %s where batch_id = %s and "
                          "record_index = %s", (json_text(payload), batch_id, index))
     assert broken.returncode == 1
@@ -219,7 +219,7 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
     assert {k: Decimal(str(v["value"])) for k, v in release["figures"].items()} == published_q1
     assert release["reconciled"] is True and all(found["reconciled"] for found in trace.values())
     assert run_results["metadata"]["invocation_id"] == release["dbt_invocation_id"]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         recorded = {row[0] for row in conn.execute(
             "select batch_id::text from published.release_batches where release_id = %s",
             (release["release_id"],))}
@@ -250,20 +250,20 @@ def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     extract = run_dag("egov_extract_onestop", "2018-07-04", {"window_start": "2018-07-01",
                                                              "window_end": "2018-07-04"})
     assert extract.succeeded, extract.summary()
-    dbt.build(db.warehouse_target())
-    outcome, _ = gate.validate(partial, db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
+    outcome, _ = gate.validate(partial, db.job_target("gate"))
     assert not outcome.success
     coverage = [f for f in outcome.blocking if f.description.startswith("every unit × source × day of 2018Q3")]
     assert coverage, outcome.explain()
     # Only the slice being published is judged: 2018Q3's gaps say nothing about 2019Q1, which still passes.
-    assert gate.validate(Q1, db.warehouse_target())[0].success
+    assert gate.validate(Q1, db.job_target("gate"))[0].success
 
 
 def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausible_jump(published_q1):
     from egov.quality import gate
 
     day = Q1.start + timedelta(days=20)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         batch_id, payload = conn.execute(
             "select batch_id, payload from raw.mail__accounts_daily where record_date = %s limit 1",
             (day,)).fetchone()
@@ -275,9 +275,9 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
         conn.execute("update reporting.rpt_report_figures set figure_value = figure_value * 20 "
                      "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
     try:
-        outcome, _ = gate.validate(Q1, db.warehouse_target())
+        outcome, _ = gate.validate(Q1, db.job_target("gate"))
     finally:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             conn.execute("delete from raw.mail__accounts_daily where record_index = -1")
             conn.execute("update reporting.rpt_report_figures set figure_value = figure_value / 20 "
                          "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
@@ -289,7 +289,7 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
     assert ("raw__mail__accounts_daily", "one record of raw.mail__accounts_daily per Ngày, Mã đơn vị") in blocking
     jump = blocking[("rpt_report_figures", "no figure moves implausibly far against the previous period")]
     assert "figure_id=digital_signature_certificates_active" in jump and "previous_period=2018Q4" in jump
-    assert gate.validate(Q1, db.warehouse_target())[0].success
+    assert gate.validate(Q1, db.job_target("gate"))[0].success
 
 
 def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it(published_q1):
@@ -297,7 +297,7 @@ def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it
 
     outcome = run_dag("egov_extract_onestop", "2019-02-13")
     assert outcome.succeeded, outcome.summary()
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         windows = conn.execute(
             "select distinct window_start, window_end from audit.load_batches where run_id = %s "
             "and window_start is not null", (outcome.run_id,)).fetchall()
@@ -316,7 +316,7 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
         return fact_rows(day)
 
     def batches_behind_the_day() -> set:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             return {r[0] for r in conn.execute(
                 "select distinct source_batch_id from marts.fct_onestop_dossiers_daily where date_day = %s",
                 (day,)).fetchall()}
@@ -327,7 +327,7 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
     assert first and first == second
     # The second run really rebuilt the day from its own batch rather than leaving it alone.
     assert len(batches_behind_the_day()) == 1 and batches_behind_the_day() != first_batches
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         raw_count = conn.execute("select count(*) from raw.onestop__dossier_counts where record_date = %s",
                                  (day,)).fetchone()[0]
     assert raw_count == len(first)
@@ -349,7 +349,7 @@ def test_bad_records_block_publication_and_the_last_release_stays(published_q1, 
     assert blocked.tasks["quality_gate"] == "failed"
     assert blocked.tasks["publish"] == "upstream_failed"
     assert current_release(Q1) == before
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         success, failed = conn.execute(
             "select success, failed from audit.validation_runs where period = %s and run_id = %s",
             (Q1.label, blocked.run_id)).fetchone()
@@ -381,7 +381,7 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
 
     from egov.quality import gate
 
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         unit = conn.execute("select agency_code from marts.dim_agency where is_onestop_unit and agency_level = "
                             "'commune' order by agency_code limit 1").fetchone()[0]
         waived = {row[0] for row in conn.execute(
@@ -410,8 +410,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
                           "--agency", unit, "--reason", reason, "--by", "test"],
                          capture_output=True, text=True, check=True).stdout
     assert out.startswith("waiver ")
-    with db.connect() as conn:
-        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+    with db.connect(db.admin_target()) as conn:
+        outcome = gate.run_gate(conn, Q1, db.job_target("gate"))
         stored = conn.execute("select success, waivers from audit.validation_runs where validation_id = %s",
                               (outcome.validation_id,)).fetchone()
     assert outcome.success, outcome.explain()
@@ -425,7 +425,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
 def test_published_releases_cannot_be_changed(published_q1):
     import psycopg
 
-    with db.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+    with db.connect(db.admin_target()) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
         conn.execute("update published.report_figures set value = value + 1")
 
 
@@ -461,7 +462,7 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
         extract("portal", window)
 
     before_id, before_version, _ = current_release(Q1)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         first = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
                              (before_id,)).fetchall()
     portal.faults.restated_on[day] = 3
@@ -469,9 +470,9 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
         reload_day()
     finally:
         portal.reset_faults()
-    dbt.build(db.warehouse_target())
-    with db.connect() as conn:
-        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
+    with db.connect(db.admin_target()) as conn:
+        outcome = gate.run_gate(conn, Q1, db.job_target("gate"))
         assert outcome.success, outcome.explain()
         with pytest.raises(publish.PublicationError, match="needs a reason"):
             publish.publish(conn, Q1, outcome.validation_id)

@@ -42,14 +42,17 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 def cmd_publish(args: argparse.Namespace) -> int:
     """dbt build, the gate and publication in this process: for a republication by hand."""
     period = parse_period(args.period)
-    target = db.warehouse_target()
-    built = dbt.build(target)
+    # Each step signs in as its own job's role, as the DAG's tasks do.
+    transformer, checker = db.job_target("dbt"), db.job_target("gate")
+    built = dbt.build(transformer)
     say(f"dbt build {built.invocation_id}: {built.statuses}")
-    with db.connect() as conn:
+    with db.connect(transformer) as conn:
         dbt.record_invocation(conn, built)
-        outcome = gate.run_gate(conn, period, target, dbt_invocation_id=built.invocation_id)
-        if not outcome.success:
-            raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
+    with db.connect(checker) as conn:
+        outcome = gate.run_gate(conn, period, checker, dbt_invocation_id=built.invocation_id)
+    if not outcome.success:
+        raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
+    with db.connect(db.job_target("publisher")) as conn:
         try:
             release = publish.publish(conn, period, outcome.validation_id, reason=args.reason)
         except publish.PublicationError as refused:
@@ -67,7 +70,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """The report's figures section from the period's latest release, written to a file."""
     period = parse_period(args.period)
-    with db.connect() as conn:
+    # The report names the gate run behind its release (audit): the auditor's read-only role reads both.
+    with db.connect(db.job_target("auditor")) as conn:
         try:
             data = report.load_report(conn, period)
         except report.ReportError as refused:
@@ -95,7 +99,7 @@ def cmd_audit_pack(args: argparse.Namespace) -> int:
     if not args.period:
         raise CommandError("give the period to pack (egov audit-pack 2019Q1), or --verify FILE")
     period = parse_period(args.period)
-    with db.connect() as conn:
+    with db.connect(db.job_target("auditor")) as conn:
         try:
             release = audit_pack.release_of(conn, period, args.version)
             output = Path(args.output) if args.output else (
