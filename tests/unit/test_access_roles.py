@@ -275,3 +275,60 @@ def test_db_url_is_a_least_privileged_role_and_hides_the_password_unless_asked(c
     assert ":***@" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cli.main(["db", "url", "--role", "bi", "--airflow"])
+
+
+@pytest.fixture
+def unprivileged_server(monkeypatch, database):
+    """A warehouse on the test server reached as a database owner without CREATEROLE, as a hosted server gives."""
+    if not _superuser(database):
+        pytest.skip("making the unprivileged owner needs a superuser")
+    suffix = uuid.uuid4().hex[:8]
+    owner, password = f"egov_probe_owner_{suffix}", "probe-owner-password"
+    databases = (f"egov_probe_{suffix}", f"airflow_probe_{suffix}")
+    admin = psycopg.connect(database.with_db("postgres").url(), autocommit=True)
+    admin.execute(sql.SQL("create role {} login nocreaterole nocreatedb password {}").format(
+        sql.Identifier(owner), sql.Literal(password)))
+    for name in databases:
+        admin.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(owner)))
+    target = config.PgTarget(database.host, database.port, owner, password, databases[0])
+    monkeypatch.setenv(config.EXTERNAL_URL_VAR, target.url())
+    monkeypatch.setenv("EGOV_AIRFLOW_DB", databases[1])
+    try:
+        yield target
+    finally:
+        for name in databases:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("drop owned by {}").format(sql.Identifier(owner)))
+        admin.execute(sql.SQL("drop role {}").format(sql.Identifier(owner)))
+        admin.close()
+
+
+def test_an_administrator_without_createrole_is_told_what_to_run_and_no_secret_leaks(unprivileged_server, caplog):
+    """The roles exist (the test server's bootstrap made them) but this owner may neither reset them nor act as
+    egov_owner: the bootstrap still makes its tables, and says exactly what an administrator must run."""
+    with caplog.at_level("WARNING"):
+        status = db.up()
+    assert status.mode == "external"
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= 30]
+    assert any(f"may not act as {roles.OWNER}" in message and f"grant {roles.OWNER} to" in message
+               for message in warnings), warnings
+    assert any("an administrator must run" in message and "alter schema" in message for message in warnings)
+    secrets = [role.password() for role in roles.LOGINS.values()]
+    assert not [message for message in warnings if any(secret in message for secret in secrets)]
+    with psycopg.connect(unprivileged_server.url()) as conn:
+        assert conn.execute("select to_regclass('published.releases') is not null").fetchone()[0]
+
+
+@pytest.mark.parametrize("schema", roles.TRANSFORM_SCHEMAS)
+def test_dbt_replaces_what_it_built_and_a_bootstrap_does_not_take_that_away(schema, probes):
+    """dbt's seeds truncate and refill, its models are dropped and made again: as egov_transform, the owner."""
+    db.bootstrap()
+    with _as("dbt") as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(roles.TRANSFORM_OWNER)))
+        conn.execute("begin")
+        try:
+            for statement in ("truncate {}", "insert into {} values (5)", "update {} set id = 6", "drop table {}"):
+                conn.execute(sql.SQL(statement).format(probes[schema]))
+            conn.execute(sql.SQL("create table {} (id integer)").format(probes[schema]))
+        finally:
+            conn.execute("rollback")

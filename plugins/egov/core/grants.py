@@ -137,8 +137,12 @@ def _role_grants(role: Role, database: sql.Identifier) -> list[sql.Composed]:
         out.append(sql.SQL("grant temporary on database {} to {}").format(database, name))
     for schema in (*roles.ALL_SCHEMAS, "public"):
         ident = sql.Identifier(schema)
-        out += [sql.SQL("revoke all on schema {} from {}").format(ident, name),
-                sql.SQL("revoke all on all tables in schema {} from {}").format(ident, name)]
+        out.append(sql.SQL("revoke all on schema {} from {}").format(ident, name))
+        if schema in role.creates:
+            # Its own tables: an owner's privileges revoked from itself would lock dbt out of what it built.
+            out.append(sql.SQL("grant all on all tables in schema {} to {}").format(ident, name))
+            continue
+        out.append(sql.SQL("revoke all on all tables in schema {} from {}").format(ident, name))
         out += [sql.SQL("alter default privileges for role {} in schema {} revoke all on tables from {}").format(
             sql.Identifier(creator), ident, name) for creator in (OWNER, TRANSFORM_OWNER)]
     return out + _schema_grants(role, name) + _table_grants(role, name)
