@@ -4,6 +4,7 @@ login role (the publisher included) can change what is published or audited, nor
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import threading
@@ -143,10 +144,9 @@ def test_a_role_cannot_grant_itself_more(key, probes, database):
         oids = {table: admin.execute("select %s::regclass::oid", (table,)).fetchone()[0] for table in PROTECTED}
     with _as(key) as conn:
         for table in PROTECTED:
-            try:
+            # A role that may not even see the schema is refused outright; the others only get a warning.
+            with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql.SQL("grant all on table {} to current_user").format(sql.SQL(table)))
-            except psycopg.errors.InsufficientPrivilege:
-                pass  # a role that may not even see the schema is refused outright
             for privilege in ("update", "delete", "truncate"):
                 assert not conn.execute("select has_table_privilege(%s, %s::oid, %s)",
                                         (name, oids[table], privilege)).fetchone()[0], (table, privilege)

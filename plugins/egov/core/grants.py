@@ -16,6 +16,7 @@ from psycopg import sql
 
 from egov.core import roles
 from egov.core.roles import OWNED_SCHEMAS, OWNER, TRANSFORM_OWNER, Role
+from egov.core.rows import one_row
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def ensure_server_roles(conn: psycopg.Connection) -> None:
     """The owner roles and every login, with their memberships. Roles belong to the server, not a database."""
     for role in (Role("owner", OWNER, login=False), *roles.WAREHOUSE_ROLES, roles.AIRFLOW):
         ensure_role(conn, role)
-    statements = []
+    statements: list[sql.Composed] = []
     for role in roles.LOGINS.values():
         # No login may act as the owner: that is what keeps published and audit out of every login's reach.
         statements.append(sql.SQL("revoke {} from {}").format(sql.Identifier(OWNER), sql.Identifier(role.name)))
@@ -97,10 +98,11 @@ def transfer_ownership(conn: psycopg.Connection) -> None:
     Objects made before roles existed (by the administrator, or by dbt signed in as it) are handed over, so that
     an upgraded warehouse ends where a fresh one starts.
     """
-    statements = [sql.SQL("alter schema {} owner to {}").format(sql.Identifier(schema), sql.Identifier(OWNER))
-                  for (schema,) in conn.execute(
-                      "select nspname from pg_namespace where nspname = any(%s) and nspowner <> %s::regrole",
-                      (list(roles.ALL_SCHEMAS), OWNER)).fetchall()]
+    statements: list[sql.Composed] = [
+        sql.SQL("alter schema {} owner to {}").format(sql.Identifier(schema), sql.Identifier(OWNER))
+        for (schema,) in conn.execute(
+            "select nspname from pg_namespace where nspname = any(%s) and nspowner <> %s::regrole",
+            (list(roles.ALL_SCHEMAS), OWNER)).fetchall()]
     for schema, name, kind, owner in conn.execute(
             "select n.nspname, c.relname, c.relkind, c.relowner::regrole::text from pg_class c "
             "join pg_namespace n on n.oid = c.relnamespace where n.nspname = any(%s) and c.relkind = any(%s)",
@@ -121,7 +123,7 @@ def grant_statements(dbname: str) -> list[sql.Composed]:
     database = sql.Identifier(dbname)
     statements = [
         sql.SQL("revoke all on database {} from public").format(database),
-        sql.SQL("revoke create on schema public from public"),
+        sql.SQL("revoke create on schema public from public").format(),
     ]
     for role in roles.WAREHOUSE_ROLES:
         statements += _role_grants(role, database)
@@ -155,7 +157,8 @@ def _creator(schema: str) -> sql.Identifier:
 
 def _schema_grants(role: Role, name: sql.Identifier) -> list[sql.Composed]:
     """Usage, create, and the table privileges that apply to a whole schema (now and for tables made later)."""
-    whole = {schema: [] for schema in (*role.reads, *role.creates, *(t.split(".")[0] for t in role.appends))}
+    schemas = (*role.reads, *role.creates, *(target.split(".")[0] for target in role.appends))
+    whole: dict[str, list[str]] = {schema: [] for schema in schemas}
     for schema in role.reads:
         whole[schema].append("select")
     for schema in role.deletes:
@@ -209,8 +212,7 @@ def warn_where_roles_can_create(conn: psycopg.Connection) -> None:
         schemas = [row[0] for row in conn.execute(
             "select nspname from pg_namespace where nspname !~ '^pg_' and nspname <> 'information_schema' "
             "and has_schema_privilege(%s, oid, 'create') order by nspname", (role.name,)) if row[0] not in allowed]
-        if conn.execute("select has_database_privilege(%s, current_database(), 'create')",
-                        (role.name,)).fetchone()[0]:
+        if one_row(conn, "select has_database_privilege(%s, current_database(), 'create')", (role.name,))[0]:
             schemas.append("(new schemas: CREATE on the database)")
         if schemas:
             log.warning("%s can still create objects in database %s, schemas %s; an administrator must revoke "

@@ -12,6 +12,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from egov.core.rows import one_row
+
 AUDIT_DDL = """
 create table if not exists audit.load_batches (
     batch_id        uuid primary key,
@@ -219,7 +221,7 @@ def ensure_ddl(conn: psycopg.Connection) -> None:
 
 
 def missing_raw_table(conn: psycopg.Connection, raw_table: str) -> bool:
-    return conn.execute("select to_regclass(%s) is null", (raw_table,)).fetchone()[0]
+    return bool(one_row(conn, "select to_regclass(%s) is null", (raw_table,))[0])
 
 
 def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
