@@ -130,7 +130,7 @@ def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
 
 
 def test_the_bi_role_reads_what_dbt_built_but_not_raw(built_2019):
-    with psycopg.connect(db.role_target("bi").url()) as conn:
+    with psycopg.connect(db.job_target("bi").url()) as conn:
         assert conn.execute("select count(*) from reporting.rpt_report_figures").fetchone()[0] > 0
         assert conn.execute("select count(*) from marts.fct_documents_daily").fetchone()[0] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
