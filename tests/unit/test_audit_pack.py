@@ -266,7 +266,7 @@ def test_a_public_key_file_reads_as_pem_or_hex_and_anything_else_is_refused_by_n
     (tmp_path / "junk").write_text("hello")
     with pytest.raises(SigningKeyError, match="junk is neither a PEM public key nor 64 hex digits"):
         read_public_key(tmp_path / "junk")
-    with pytest.raises(SigningKeyError, match="cannot read the public key .*absent.pem"):
+    with pytest.raises(SigningKeyError, match=r"cannot read the public key .*absent\.pem"):
         read_public_key(tmp_path / "absent.pem")
 
 

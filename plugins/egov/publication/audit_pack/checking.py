@@ -140,7 +140,8 @@ def verify(path: Path, trusted: signing.TrustedKey | None, caps: Caps = CAPS) ->
     release, release_problems = _release(members)
     problems += manifest_problems + _signature_problems(manifest, signature, _single(members, SIGNER_KEY),
                                                         trusted) + release_problems
-    return Verification(path, tuple(problems), matched, hashlib.sha256(manifest).hexdigest() if manifest else None,
+    return Verification(path, tuple(problems), matched,
+                        hashlib.sha256(manifest).hexdigest() if manifest is not None else None,
                         signature, trusted, release)
 
 

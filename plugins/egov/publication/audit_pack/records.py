@@ -62,12 +62,20 @@ def _release_problems(conn: psycopg.Connection, packed: PackRelease) -> list[str
     for figure_id in sorted(set(stored) | set(packed.figures)):
         in_pack, in_warehouse = packed.figures.get(figure_id), stored.get(figure_id)
         if in_pack is None:
-            problems.append(f"figures.csv: {figure_id} is missing; published.report_figures has {in_warehouse}")
+            problems.append(f"figures.csv: {figure_id} is missing; published.report_figures has "
+                            f"{_number(in_warehouse)}")
         elif in_warehouse is None:
-            problems.append(f"figures.csv: {figure_id} = {in_pack} is not a figure of release {packed.release_id}")
+            problems.append(f"figures.csv: {figure_id} = {_number(in_pack)} is not a figure of release "
+                            f"{packed.release_id}")
         elif in_pack != in_warehouse:
-            problems.append(f"figures.csv: {figure_id} = {in_pack}; published.report_figures has {in_warehouse}")
+            problems.append(f"figures.csv: {figure_id} = {_number(in_pack)}; published.report_figures has "
+                            f"{_number(in_warehouse)}")
     return problems
+
+
+def _number(value: Decimal | None) -> str:
+    """38751, not 38751.000000 (the warehouse's scale) nor 3.8751E+4 (Decimal's normal form)."""
+    return "none" if value is None else f"{value.normalize():f}"
 
 
 def _record_problems(conn: psycopg.Connection, checked: Verification, packed: PackRelease) -> list[str]:
