@@ -206,7 +206,7 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
 
     path = tmp_path / "pack.zip"
     out = egov("audit-pack", Q1.label, "--output", str(path)).stdout
-    assert "verified against its own manifest" in out
+    assert "verified: its signature, its members and the warehouse's record of it" in out
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         release = json.loads(archive.read("release.json"))
@@ -239,6 +239,76 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
     checked = egov("audit-pack", "--verify", str(tampered), check=False)
     assert checked.returncode == 1
     assert "release.json: SHA-256 differs from the manifest" in checked.stdout
+
+
+def test_the_audit_pack_is_signed_recorded_in_the_warehouse_and_checked_against_it(published_q1, tmp_path):
+    import hashlib
+    import subprocess
+    import zipfile
+
+    import psycopg
+    from cryptography.hazmat.primitives import serialization
+
+    from egov.publication.audit_pack import MEMBERS, SIGNATURE, seal, write_archive
+
+    path = tmp_path / "pack.zip"
+    egov("audit-pack", Q1.label, "--output", str(path))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == list(MEMBERS)
+        digest = hashlib.sha256(archive.read("MANIFEST.sha256")).hexdigest()
+        signature = archive.read(SIGNATURE)
+        signer = serialization.load_pem_public_key(archive.read("signing_key.pem")).public_bytes_raw()
+    with db.connect(db.admin_target()) as conn:
+        recorded = conn.execute(
+            "select packs.release_id::text, packs.content_hash = releases.content_hash, packs.signature, "
+            "keys.public_key, packs.made_by = 'egov_auditor' from audit.audit_packs as packs "
+            "join audit.signing_keys as keys using (key_id) join published.releases as releases using (release_id) "
+            "where packs.pack_sha256 = %s", (digest,)).fetchall()
+    # One row each time a pack is made (by the auditor's role, which made it); a pack made again of the same
+    # release has the same manifest.
+    assert {(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4]) for r in recorded} == {
+        (str(current_release(Q1)[0]), True, signature, signer, True)}
+    with db.connect(db.admin_target()) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        conn.execute("update audit.audit_packs set made_by = 'someone else'")
+    checked = egov("audit-pack", "--verify", str(path), "--against-warehouse")
+    assert "verified: 10 members match MANIFEST.sha256" in checked.stdout
+    assert "the pack is recorded in audit.audit_packs" in checked.stdout
+
+    # The acceptance case: unzipped, one figure changed in figures.csv, the manifest recomputed, zipped again.
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+    figures = folder / "figures.csv"
+    figures.write_bytes(figures.read_bytes().replace(b"onestop_dossiers_received,38751,",
+                                                     b"onestop_dossiers_received,38752,"))
+    content = [name for name in MEMBERS if name not in ("MANIFEST.sha256", SIGNATURE, "signing_key.pem")]
+    (folder / "MANIFEST.sha256").write_bytes(
+        subprocess.run(["sha256sum", *content], cwd=folder, capture_output=True, check=True).stdout)
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in MEMBERS:
+            archive.write(folder / name, name)
+    refused = egov("audit-pack", "--verify", str(forged), "--against-warehouse", check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"{SIGNATURE}: does not verify with the trusted key" in refused.stdout
+    assert "figures.csv: onestop_dossiers_received = 38752; published.report_figures has 38751" in refused.stdout
+    assert "audit.audit_packs has no pack with this manifest" in refused.stdout
+
+    # Signed by a key of the forger's own, and checked with that key: only the warehouse tells it apart.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    forger = Ed25519PrivateKey.generate()
+    resealed = write_archive(seal({name: (folder / name).read_bytes() for name in content}, forger).members,
+                             tmp_path / "resealed.zip")
+    (tmp_path / "forger.pem").write_bytes(forger.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    trusting_the_forger = ("audit-pack", "--verify", str(resealed), "--public-key", str(tmp_path / "forger.pem"))
+    assert egov(*trusting_the_forger).returncode == 0
+    refused = egov(*trusting_the_forger, "--against-warehouse", check=False)
+    assert refused.returncode == 1
+    assert "figures.csv: onestop_dossiers_received = 38752; published.report_figures has 38751" in refused.stdout
+    assert "audit.audit_packs has no pack with this manifest" in refused.stdout
 
 
 def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):

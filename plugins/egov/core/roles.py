@@ -13,7 +13,7 @@ audit trail, whatever it runs. Each job signs in as its own role with exactly th
     gate       reads every schema; appends its runs to audit.validation_runs
     publisher  reads every schema; appends releases to published and waivers to audit
     bi         reads marts, reporting and published
-    auditor    reads every schema; appends the audit packs it makes to audit
+    auditor    reads every schema; appends the audit packs it makes, and their signing keys, to audit
     airflow    owns the Airflow metadata database and nothing in the warehouse
 
 Passwords reach the server only as SCRAM-SHA-256 verifiers computed on the client.
@@ -85,7 +85,7 @@ LOGINS: dict[str, Role] = {role.key: role for role in (
     Role("publisher", "egov_publisher", reads=ALL_SCHEMAS,
          appends=("published", "audit.coverage_waivers")),
     Role("bi", "egov_bi_reader", reads=("marts", "reporting", "published")),
-    Role("auditor", "egov_auditor", reads=ALL_SCHEMAS),
+    Role("auditor", "egov_auditor", reads=ALL_SCHEMAS, appends=("audit.signing_keys", "audit.audit_packs")),
 )}
 
 #: The Airflow metadata database's owner: Airflow migrates its own schema, and reads nothing of the warehouse.

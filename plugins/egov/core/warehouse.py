@@ -191,13 +191,45 @@ join published.releases r using (release_id)
 where r.version = (select max(version) from published.releases x where x.period = r.period);
 comment on view published.current_figures is 'The latest published version of every period.';
 
+-- Audit packs (egov audit-pack): the keys that sign them and every pack made. In the audit schema, but
+-- created here, after published.releases, which a pack refers to.
+create table if not exists audit.signing_keys (
+    key_id      text        primary key check (key_id ~ '^[0-9a-f]{64}$'),
+    public_key  bytea       not null unique check (length(public_key) = 32),
+    algorithm   text        not null default 'Ed25519' check (algorithm = 'Ed25519'),
+    created_at  timestamptz not null default clock_timestamp()
+);
+comment on table audit.signing_keys is
+    'Public keys that signed audit packs: one per deployment, recorded with its first pack. Append-only.';
+comment on column audit.signing_keys.key_id is 'SHA-256 (hex) of the 32 raw bytes of the public key.';
+comment on column audit.signing_keys.public_key is
+    'The Ed25519 public key, 32 raw bytes (encode(public_key, ''hex'') is what egov audit-pack --public-key reads).';
+
+create table if not exists audit.audit_packs (
+    pack_id       uuid        primary key,
+    pack_sha256   text        not null check (pack_sha256 ~ '^[0-9a-f]{64}$'),
+    release_id    uuid        not null references published.releases (release_id),
+    content_hash  text        not null,
+    key_id        text        not null references audit.signing_keys (key_id),
+    signature     bytea       not null check (length(signature) = 64),
+    made_at       timestamptz not null default clock_timestamp(),
+    made_by       text        not null default current_user
+);
+create index if not exists audit_packs_pack_sha256 on audit.audit_packs (pack_sha256);
+comment on table audit.audit_packs is
+    'Every audit pack made: egov audit-pack --verify --against-warehouse looks a pack up here. Append-only.';
+comment on column audit.audit_packs.pack_sha256 is
+    'SHA-256 of the pack''s MANIFEST.sha256, which fixes every member''s bytes (the zip around them may differ).';
+comment on column audit.audit_packs.content_hash is 'published.releases.content_hash of the release packed.';
+comment on column audit.audit_packs.signature is 'Ed25519 signature of MANIFEST.sha256 (the pack''s .sig member).';
+
 """
 
 #: Tables whose rows, once written, stand: releases and the records an auditor traces them through.
 IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
                     "published.release_batches", "published.release_indicators", "audit.coverage_waivers",
                     "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches",
-                    "audit.rejected_records")
+                    "audit.rejected_records", "audit.signing_keys", "audit.audit_packs")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:
