@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from loading import source_of_its_own
@@ -11,7 +15,8 @@ from loading import source_of_its_own
 from egov.core import db
 from egov.core.sources import ONESTOP
 from egov.ingest.connectors.base import Page
-from egov.ingest.loader import SnapshotShrinkRefused, load_batch, split_window
+from egov.ingest.connectors.http import HttpApiConnector
+from egov.ingest.loader import LoadResult, SnapshotShrinkRefused, extract_source, load_batch, split_window
 from egov.ingest.records import rejection_reason
 
 COUNTS = next(e for e in ONESTOP.entities if e.name == "dossier_counts")
@@ -54,8 +59,6 @@ def test_negative_counts_are_loaded_for_the_gate_to_judge():
 
 
 def test_windows_longer_than_the_source_accepts_are_split():
-    from datetime import timedelta
-
     chunks = split_window((date(2018, 1, 1), date(2020, 1, 1)), timedelta(days=366))
     assert chunks[0] == (date(2018, 1, 1), date(2019, 1, 2))
     assert chunks[-1][1] == date(2020, 1, 1)
@@ -216,3 +219,60 @@ def test_a_snapshot_that_shrinks_a_little_or_is_accepted_by_an_operator_loads(sn
         accepted = load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(0)])], accept_shrink=True)
     assert (accepted.row_count, accepted.replaced_rows) == (1, 5)
     assert units_loaded(snapshot_source) == 1
+
+
+DAY = date(2019, 3, 6)
+
+
+def waiting_for_a_lock(pid: int) -> bool:
+    with db.connect(db.admin_target()) as conn:
+        return conn.execute("select exists (select from pg_locks where pid = %s and locktype = 'advisory' "
+                            "and not granted)", (pid,)).fetchone()[0]
+
+
+def test_of_two_runs_of_one_window_the_one_that_read_the_source_last_commits_last(source, simulator, dataset):
+    """Run 1 reads the day, the source then revises it, and run 2 starts while run 1 is still busy (a delay
+    injected after run 1's fetch). Run 1 goes on once run 2 has either finished (a loader that reads before it
+    locks) or is waiting for the table's lock (one that locks first). Either way, the rows that stay must be
+    the revision that run 2 read."""
+    window = (DAY, DAY + timedelta(days=1))
+    http = HttpApiConnector(simulator.base_url, simulator.token, backoff_s=0.01, max_attempts=2)
+    second_pid: list[int] = []
+    second_done = threading.Event()
+    first_read_at_least_once = threading.Event()
+
+    class DelayedAfterItsFetch:
+        def pages(self, entity, chunk):
+            read = list(http.pages(entity, chunk))
+            simulator.faults.restated_on[DAY] = 100
+            first_read_at_least_once.set()
+            deadline = time.monotonic() + 30
+            while not (second_done.is_set() or (second_pid and waiting_for_a_lock(second_pid[0]))):
+                assert time.monotonic() < deadline, "run 2 neither finished nor waited for the lock"
+                time.sleep(0.02)
+            yield from read
+
+    def run(connector, pid: list[int] | None = None) -> LoadResult:
+        with db.connect(db.job_target("loader")) as conn:  # as the extract task signs in
+            if pid is not None:
+                pid.append(conn.info.backend_pid)
+            return extract_source(conn, replace(source, entities=(COUNTS,)), connector, window)[0]
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(run, DelayedAfterItsFetch())
+            assert first_read_at_least_once.wait(30)
+            second = pool.submit(run, http, second_pid)
+            second.add_done_callback(lambda _: second_done.set())
+            first_result, second_result = first.result(timeout=60), second.result(timeout=60)
+    finally:
+        simulator.faults.restated_on.pop(DAY, None)
+    served = dataset.dossier_counts(DAY, DAY)
+    revised = sum(row["count"] for row in served) + 100
+    assert sum(int(count) for _, count, _ in raw_rows(source)) == revised
+    assert {batch for _, _, batch in raw_rows(source)} == {second_result.batch_id}
+    with db.connect(db.admin_target()) as conn:
+        order = [row[0] for row in conn.execute("select batch_id from audit.load_batches where raw_table = %s "
+                                                "order by loaded_at", (source.raw_table(COUNTS),))]
+    assert order == [first_result.batch_id, second_result.batch_id]
+    assert second_result.replaced_rows == first_result.row_count == len(served)

@@ -5,6 +5,8 @@ removal of the rows of the same days (or the whole snapshot, for reference
 data) that earlier batches loaded, the new rows through ``COPY``, and the
 records that failed validation in ``audit.rejected_records``. Re-running a
 window therefore replaces it; nothing is counted twice and nothing is lost.
+The source is read inside that transaction, under the raw table's load lock,
+so that of two loads of one window the one that read the source last commits last.
 """
 
 from __future__ import annotations
@@ -236,24 +238,26 @@ def _replace(
     batch_id: uuid.UUID,
     accept_shrink: bool,
 ) -> LoadResult:
-    """The four writes of a load, in one transaction: remove the window's rows, COPY the accepted records while
-    they are judged, then the batch row with the counts and checksum, then the rejected records."""
-    pages = list(pages)
-    records = [record for page in pages for record in page.records]
-    check_schema(source, entity, records)
-    judge = _BatchJudge(entity, window, records)
+    """Read the pages and make the four writes of a load, in one transaction under the raw table's load lock:
+    remove the window's rows, COPY the accepted records while they are judged, then the batch row with the
+    counts and checksum, then the rejected records."""
     raw_table = source.raw_table(entity)
     with _rolled_back_if_disk_full(raw_table, window), conn.transaction():
-        loaded_at = _lock_raw_table(conn, raw_table)
+        _lock_raw_table(conn, raw_table)
+        fetched = list(pages)
+        records = [record for page in fetched for record in page.records]
+        check_schema(source, entity, records)
+        judge = _BatchJudge(entity, window, records)
+        (loaded_at,) = one_row(conn, "select clock_timestamp()")
         replaced = _delete_window(conn, raw_table, window)
         _copy_rows(conn, raw_table, judge.copy_blocks(batch_id, loaded_at))
         if window is None:
             _check_snapshot_size(raw_table, replaced, judge.row_count, accept_shrink)
-        result = LoadResult(batch_id, raw_table, window, len(pages), judge.row_count, len(judge.rejected),
+        result = LoadResult(batch_id, raw_table, window, len(fetched), judge.row_count, len(judge.rejected),
                             replaced, judge.checksum)
         # The batch row comes after the raw rows, once its counts and checksum are known; their reference to it
         # is checked at commit (the foreign key is deferred), so that they could stream while they were judged.
-        _insert_batch_row(conn, result, source, entity, _request_summary(pages), run, loaded_at)
+        _insert_batch_row(conn, result, source, entity, _request_summary(fetched), run, loaded_at)
         _quarantine(conn, result.batch_id, source, entity, judge.rejected)
     log.info("loaded %s window=%s rows=%d rejected=%d replaced=%d batch=%s", raw_table, window,
              result.row_count, result.rejected_count, result.replaced_rows, batch_id)
@@ -277,17 +281,22 @@ def _raw_identifier(raw_table: str) -> sql.Identifier:
     return sql.Identifier(schema, name)
 
 
-def _lock_raw_table(conn: psycopg.Connection, raw_table: str) -> datetime:
-    """Take the raw table's load lock, check that the table exists, and answer the batch's ``loaded_at``."""
-    # Loads of one raw table are serialised: under READ COMMITTED two overlapping loads would
-    # each miss the other's uncommitted rows in their delete and both copies would survive.
-    # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
+def _lock_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
+    """Take the raw table's load lock, held until the load's transaction ends, before the source is read; check
+    that the table exists.
+
+    Loads of one raw table are serialised from their first request to their commit. Under READ COMMITTED two
+    overlapping loads would each miss the other's uncommitted rows in their delete and both copies would
+    survive; and a load that read the source earlier could commit after one that read it later, putting older
+    data back over fresher. Locked before the read, the load that commits last is always the one that read
+    last. It also keeps loaded_at in commit order per table, which the incremental facts rely on.
+    A lock per day instead of per table would not let more runs read at once: a scheduled run reloads the
+    ``lookback_days`` before its interval, so the windows of neighbouring runs overlap anyway.
+    """
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{raw_table}",))
     if missing_raw_table(conn, raw_table):
         # The loader may not create tables: `egov db up` makes one per entity of the source registry.
         raise RuntimeError(f"raw table {raw_table} does not exist: run `egov db up` to create it")
-    (loaded_at,) = one_row(conn, "select clock_timestamp()")
-    return loaded_at
 
 
 def _delete_window(conn: psycopg.Connection, raw_table: str, window: tuple[date, date] | None) -> int:
