@@ -1,14 +1,19 @@
-"""The HTTP connector against the real simulator: paging, retries with backoff, timeouts, refusals."""
+"""The HTTP connector against the real simulator: paging, retries with backoff, timeouts, refusals; and against
+scripted answers: redirects, size caps, strict decoding."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import threading
 from datetime import date
 
 import pytest
+from scripted_http import JSON, Scripted, ScriptedServer, ScriptedSession, answer
 
 from egov.core.sources import CA, ONESTOP
+from egov.ingest.connectors.base import MAX_NESTING, Endpoint
 from egov.ingest.connectors.http import CursorApiConnector, HttpApiConnector
 from egov.ingest.errors import SourceDataError, SourceUnavailable
 
@@ -75,24 +80,6 @@ def test_a_source_that_never_answers_times_out():
             list(silent.pages(COUNTS, WEEK))
 
 
-class ScriptedSession:
-    """Answers with the given bodies in turn, to show what the connector makes of a misbehaving API."""
-
-    def __init__(self, bodies):
-        self.bodies, self.headers = list(bodies), {}
-
-    def get(self, url, timeout):
-        body = self.bodies.pop(0)
-
-        class Response:
-            status_code = 200
-
-            def json(self):
-                return body
-
-        return Response()
-
-
 def page(data, total, next_page):
     return {"data": data, "total": total, "next_page": next_page}
 
@@ -157,3 +144,97 @@ def test_a_change_feed_that_ends_loads_every_page():
     bodies = [feed_page(1, "A"), feed_page(2, "B"), feed_page(3, None, has_more=False)]
     scripted = CursorApiConnector("http://source", "t", session=ScriptedSession(bodies), max_pages=3)
     assert sum(len(found.records) for found in scripted.pages(CERTIFICATES, WEEK)) == 3
+
+
+ONE_PAGE = b'{"data": [{"date": "2019-03-04", "unit_code": "u1"}], "total": 1, "next_page": null}'
+
+
+def served(*answers: Scripted, **settings) -> tuple[ScriptedServer, HttpApiConnector]:
+    server = ScriptedServer(*answers)
+    return server, HttpApiConnector(server.base_url, "t", **{"max_attempts": 2, "backoff_s": 0.01, **settings})
+
+
+def test_a_redirect_is_refused_naming_where_it_points_and_not_followed():
+    server, http = served(Scripted(status=302, headers={"Location": "/moved"}), Scripted(ONE_PAGE))
+    with server, pytest.raises(SourceDataError, match=r"answered 302, a redirect to '/moved'; redirects are not"):
+        list(http.pages(COUNTS, WEEK))
+    assert [path.split("?")[0] for path in server.paths] == [COUNTS.path]
+
+
+def test_an_answer_that_never_ends_is_cut_off_at_the_response_cap_while_it_streams():
+    endless = (b" " * 65536 for _ in range(4096))  # 256 MiB, unless the client hangs up first
+    server, http = served(Scripted(endless), max_response_bytes=1_000_000)
+    with server, pytest.raises(SourceDataError, match=r"larger than its cap of 1,000,000 bytes \(1,048,576 read"):
+        list(http.pages(COUNTS, WEEK))
+    assert server.sent < 64 * 2**20, "the connector must stop reading at the cap, not read the answer to its end"
+
+
+def test_a_small_gzip_body_that_inflates_past_the_cap_is_refused_while_it_inflates():
+    bomb = gzip.compress(b" " * 50_000_000)
+    server, http = served(Scripted(bomb, headers={**JSON, "Content-Encoding": "gzip"}), max_response_bytes=1_000_000)
+    with server, pytest.raises(SourceDataError, match="larger than its cap of 1,000,000 bytes"):
+        list(http.pages(COUNTS, WEEK))
+
+
+def test_a_body_cut_short_is_asked_for_again_as_a_transport_fault():
+    cut = Scripted(ONE_PAGE[:20], headers={**JSON, "Content-Length": str(len(ONE_PAGE))})
+    server, http = served(cut, cut)
+    with server, pytest.raises(SourceUnavailable, match="failed after 2 attempts: the body was cut short"):
+        list(http.pages(COUNTS, WEEK))
+
+
+def test_the_pages_of_one_fetch_together_are_capped():
+    page_one = {"data": [record(1)], "total": 3, "next_page": 2}
+    page_two = {"data": [record(2)], "total": 3, "next_page": 3}
+    size = len(answer(page_one).raw.read())
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession([page_one, page_two]),
+                                max_fetch_bytes=size + 10)
+    assert len(answer(page_two).raw.read()) == size
+    with pytest.raises(SourceDataError, match=rf"this fetch has read {2 * size:,} bytes, more than its cap of "
+                                              rf"{size + 10:,} \(max_fetch_bytes"):
+        list(scripted.pages(COUNTS, WEEK))
+
+
+def test_the_caps_are_set_in_the_connections_extra():
+    endpoint = Endpoint("source", password="t", extra={"max_response_bytes": "2048", "max_fetch_bytes": 4096})
+    http = HttpApiConnector.from_endpoint(endpoint)
+    assert (http.max_response_bytes, http.max_fetch_bytes) == (2048, 4096)
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(("body", "headers", "problem"), [
+    (ONE_PAGE.replace(b"u1", b"u\xff"), {},
+     rf"not UTF-8: byte {ONE_PAGE.index(b'u1') + 1} of {len(ONE_PAGE)} is b'\\xff' \(invalid start byte\)"),
+    (b"\xef\xbb\xbf" + ONE_PAGE, {}, "not JSON: Unexpected UTF-8 BOM"),
+    (b"<html>502 Bad Gateway</html>", {"Content-Type": "text/html"},
+     "Content-Type is 'text/html', not application/json"),
+    (ONE_PAGE, {"Content-Type": "application/json; charset=iso-8859-1"}, "charset iso-8859-1; JSON must be UTF-8"),
+    (ONE_PAGE, {"Content-Type": ""}, "Content-Type is '', not application/json"),
+    (ONE_PAGE[:40], {}, r"not JSON: .* \(40 bytes\)"),
+    (b'{"data": [], "total": 0, "data": [{"date": "2019-03-04"}], "next_page": null}', {},
+     "a JSON object names the key 'data' twice"),
+    (ONE_PAGE.replace(b'"unit_code": "u1"', b'"unit_code": "u1", "unit_code": "u2"'), {},
+     "names the key 'unit_code' twice"),
+    (nested(100_000).encode(), {}, "nested too deeply to parse"),
+    (ONE_PAGE.replace(b'"unit_code": "u1"', b'"note": ' + nested(MAX_NESTING + 1).encode()), {},
+     f"record 0 field 'note' nests lists or objects more than {MAX_NESTING} deep"),
+    (ONE_PAGE.replace(b'"total": 1', b'"total": 1' + b"0" * 5000), {},
+     "holds a value that cannot be read.*digits"),
+    (b"this is not gzip", {"Content-Encoding": "gzip"}, "does not decompress as its Content-Encoding 'gzip' says"),
+])
+def test_a_body_that_is_not_strict_utf8_json_is_refused_as_bad_data_with_the_reason(body, headers, problem):
+    """One scripted answer only: a refusal that were retried would ask for a second and fail the test."""
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession([answer(body, headers=headers)]),
+                                max_attempts=3, backoff_s=0.01)
+    with pytest.raises(SourceDataError, match=problem):
+        list(scripted.pages(COUNTS, WEEK))
+
+
+def test_a_record_nested_up_to_the_limit_is_left_to_the_record_rules():
+    body = ONE_PAGE.replace(b'"unit_code": "u1"', b'"note": ' + nested(MAX_NESTING).encode())
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession([body]))
+    (record_read,) = next(scripted.pages(COUNTS, WEEK)).records
+    assert record_read["note"] == json.loads(nested(MAX_NESTING))

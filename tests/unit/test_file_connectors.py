@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from scripted_http import ScriptedSession
 
 from egov.core.sources import CA, MAIL
 from egov.ingest.connectors.files import CsvDropConnector
@@ -53,24 +54,9 @@ def test_an_export_in_another_encoding_is_a_named_error(tmp_path):
         records(connector)
 
 
-class OneAnswer:
-    """A cursor feed that says there is more but gives no cursor to get it."""
-
-    def __init__(self):
-        self.headers = {}
-
-    def get(self, url, timeout):
-        class Response:
-            status_code = 200
-
-            def json(self):
-                return {"data": [{"serial": "A1", "updated_at": "2019-03-06T09:00:00+07:00"}], "has_more": True,
-                        "next_cursor": None}
-
-        return Response()
-
-
 def test_a_cursor_feed_that_stops_without_a_cursor_is_not_taken_as_complete():
-    feed = CursorApiConnector("http://ca", "t", session=OneAnswer())
+    says_more = {"data": [{"serial": "A1", "updated_at": "2019-03-06T09:00:00+07:00"}], "has_more": True,
+                 "next_cursor": None}
+    feed = CursorApiConnector("http://ca", "t", session=ScriptedSession([says_more]))
     with pytest.raises(SourceUnavailable, match="sent no cursor"):
         list(feed.pages(CA.entities[1], DAY))

@@ -15,11 +15,16 @@ from typing import Protocol, TypeVar
 
 from egov.core import config
 from egov.core.sources import Entity
-from egov.ingest.errors import SourceUnavailable
+from egov.ingest.errors import SourceDataError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: A record's values may nest lists and objects this deep at most. A registry field holds a scalar, so any nesting
+#: is already wrong; but a payload nested near Python's recursion limit (1,000 frames, fewer the deeper the call
+#: stack) would make the JSON encoder that stores the raw payload raise RecursionError instead of storing it.
+MAX_NESTING = 64
 
 
 class Connector(Protocol):
@@ -55,6 +60,27 @@ class Page:
     #: What was asked for: a request URL, a query, or a file with its SHA-256.
     request: str
     records: list[dict]
+
+
+def check_nesting(where: str, records: list[dict]) -> None:
+    """Refuse the page if a record's value nests lists or objects more than ``MAX_NESTING`` deep."""
+    for index, record in enumerate(records):
+        for name, value in record.items():
+            if isinstance(value, (dict, list)) and _deeper_than(value, MAX_NESTING):
+                raise SourceDataError(f"{where}: record {index} field {name!r} nests lists or objects more than "
+                                      f"{MAX_NESTING} deep")
+
+
+def _deeper_than(value: dict | list, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels, found without recursion (the point is a deep value)."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def local_midnight(day: date) -> datetime:
