@@ -8,11 +8,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from egov.core.sources import DOCMGMT
+from egov.core.sources import DATE, DOCMGMT, INT, TIMESTAMP, Entity
 from egov.ingest.connectors import connector_for
 from egov.ingest.connectors.base import Endpoint
 from egov.ingest.connectors.sql import PostgresKeysetConnector
-from egov.ingest.errors import SchemaDriftError, SourceUnavailable
+from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
 
 USERS, DOCUMENTS = DOCMGMT.entities
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))
@@ -71,3 +71,79 @@ def test_an_unreachable_database_fails_clearly_after_its_attempts(docmgmt):
     connector.conninfo = {**connector.conninfo, "port": 1}
     with pytest.raises(SourceUnavailable, match=r"connect to .*:1/docmgmt failed after 2 attempts"):
         list(connector.pages(DOCUMENTS, WEEK))
+
+
+SCRATCH = Entity("scratch", "scratch_connector.rows", {"id": INT, "ngay": DATE, "luc": TIMESTAMP, "so_luong": INT},
+                 key=("id",))
+
+
+@pytest.fixture()
+def scratch(docmgmt):
+    """A table of the test's own in the document system's database, read by its owner's role."""
+    with psycopg.connect(docmgmt.owner_target().url(), autocommit=True) as conn:
+        conn.execute("drop schema if exists scratch_connector cascade")
+        conn.execute("create schema scratch_connector")
+        conn.execute("create table scratch_connector.rows (id int primary key, ngay date, luc timestamptz, "
+                     "so_luong numeric)")
+        conn.execute("insert into scratch_connector.rows select n, date '2019-03-04' + n, "
+                     "timestamptz '2019-03-04 09:00+07' + n * interval '1 day', n from generate_series(1, 5) n")
+        yield conn
+        conn.execute("drop schema scratch_connector cascade")
+
+
+def owner_reader(docmgmt, **settings) -> PostgresKeysetConnector:
+    target = docmgmt.owner_target()
+    connector = connector_for(DOCMGMT.connector, Endpoint(target.host, target.port, target.user, target.password,
+                                                          target.dbname))
+    for name, value in {"max_attempts": 1, "backoff_s": 0.01, **settings}.items():
+        setattr(connector, name, value)
+    return connector
+
+
+@pytest.mark.parametrize(("column", "value", "problem"), [
+    ("ngay", "infinity", "date too large"),
+    ("ngay", "10000-01-01", "date too large"),
+    ("luc", "infinity", "timestamp too large"),
+    ("luc", "-infinity", "timestamp too small"),
+])
+def test_a_value_the_driver_cannot_convert_is_bad_data_naming_the_page_and_the_row(docmgmt, scratch, column, value,
+                                                                                   problem):
+    scratch.execute(f"update scratch_connector.rows set {column} = %s where id = 4", (value,))
+    pages = owner_reader(docmgmt, page_size=2).pages(SCRATCH, None)
+    assert [record["id"] for record in next(pages).records] == [1, 2]
+    with pytest.raises(SourceDataError, match=rf"scratch_connector.rows \(page 2, after {{'id': 2}}\): row 2 of the "
+                                              rf"page \(the one after {{'id': 3}}\) holds a value that cannot be "
+                                              rf"converted: {problem}"):
+        next(pages)
+
+
+def test_an_infinite_numeric_reaches_the_record_rules_instead_of_overflowing(docmgmt, scratch):
+    scratch.execute("update scratch_connector.rows set so_luong = 'Infinity' where id = 2")
+    records = [record for page in owner_reader(docmgmt).pages(SCRATCH, None) for record in page.records]
+    assert [record["so_luong"] for record in records] == [1, float("inf"), 3, 4, 5]
+
+
+def test_a_table_the_reader_may_not_read_is_bad_data_not_retried(docmgmt, scratch):
+    with pytest.raises(SourceDataError, match=r"the database refused the read: InsufficientPrivilege: permission "
+                                              r"denied for schema scratch_connector"):
+        list(reader(docmgmt, max_attempts=1).pages(SCRATCH, None))
+
+
+def test_a_statement_cancelled_by_its_timeout_is_worth_a_retry(docmgmt, scratch):
+    scratch.execute("create view scratch_connector.slow as select rows.* from scratch_connector.rows, pg_sleep(0.5)")
+    slow = replace(SCRATCH, path="scratch_connector.slow")
+    with pytest.raises(SourceUnavailable, match=r"scratch_connector.slow: QueryCanceled: canceling statement due to "
+                                                r"statement timeout"):
+        list(owner_reader(docmgmt, statement_timeout_s=0.05).pages(slow, None))
+
+
+def test_a_connection_lost_between_pages_is_worth_a_retry(docmgmt, scratch):
+    pages = owner_reader(docmgmt, page_size=2).pages(SCRATCH, None)
+    next(pages)
+    (terminated,) = scratch.execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() "
+        "and query like '%%scratch_connector%%' and pid <> pg_backend_pid()").fetchone()
+    assert terminated
+    with pytest.raises(SourceUnavailable, match=r"scratch_connector.rows: (OperationalError|AdminShutdown|"
+                                                r"InterfaceError)"):
+        next(pages)

@@ -8,11 +8,12 @@ from decimal import Decimal
 
 def json_value(value: object) -> object:
     """A database value as JSON carries it: timestamps and dates in ISO 8601, numerics as numbers (an integral
-    numeric as an integer, so that 38751.000000 reads 38751)."""
+    numeric as an integer, so that 38751.000000 reads 38751). A numeric NaN or infinity becomes the float of the
+    same name (``int()`` of an infinite Decimal raises OverflowError), for the record rules to judge."""
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     return value
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+
+import psycopg
+from psycopg import sql
 
 from egov.core import config
 from egov.core.sources import Entity
 from egov.core.values import json_value
 from egov.ingest.connectors.base import Endpoint, Page, local_midnight, with_retries
-from egov.ingest.errors import SchemaDriftError
+from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
 
 
 @dataclass
@@ -35,10 +40,8 @@ class PostgresKeysetConnector:
         return cls({"host": endpoint.host, "port": endpoint.port or 5432, "user": endpoint.login or "",
                     "password": endpoint.password or "", "dbname": endpoint.schema, "connect_timeout": 10})
 
-    def _connect(self):
-        import psycopg
-
-        def attempt():
+    def _connect(self) -> psycopg.Connection:
+        def attempt() -> tuple[psycopg.Connection | None, str]:
             try:
                 timeout_ms = int(self.statement_timeout_s * 1000)
                 # Timestamps come out in the province's offset, as the product shows them.
@@ -54,40 +57,77 @@ class PostgresKeysetConnector:
         return with_retries(f"connect to {where}", attempt, self.max_attempts, self.backoff_s)
 
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
-        import psycopg
-        from psycopg import sql
-
-        schema, table = entity.path.split(".")
-        order, conditions, bounds = entity.key, [], []
-        if window is not None:
-            if entity.date_field is None:
-                raise ValueError(f"{entity.name}: a snapshot has no date field to select a window by")
-            order = (entity.date_field, *entity.key)
-            conditions.append(sql.SQL("{0} >= %s and {0} < %s").format(sql.Identifier(entity.date_field)))
-            bounds = [local_midnight(window[0]), local_midnight(window[1])]
-        columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
-        order_by = sql.SQL(", ").join(map(sql.Identifier, order))
-        after_last = sql.SQL("({}) > ({})").format(order_by, sql.SQL(", ").join(sql.Placeholder() * len(order)))
+        query, bounds, order = _page_query(entity, window)
         last: tuple | None = None
-        with self._connect() as conn:
-            while True:
-                where = conditions + ([after_last] if last is not None else [])
-                query = sql.SQL("select {} from {} {} order by {} limit %s").format(
-                    columns, sql.Identifier(schema, table),
-                    sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""), order_by)
+        where = f"{self.conninfo['host']}:{self.conninfo['port']}/{self.conninfo['dbname']} {entity.path}"
+        # The driver's errors are translated around the connection too: its commit at the end can fail as well.
+        with _driver_errors(where), self._connect() as conn:
+            for number in itertools.count(1):
                 params = [*bounds, *(last or ()), self.page_size]
+                position = f"page {number}, " + (f"after {dict(zip(order, last, strict=True))}" if last else "first")
                 try:
-                    cursor = conn.execute(query, params)
+                    cursor = conn.execute(query(last is not None), params)
                 except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable) as exc:
                     raise SchemaDriftError(
                         f"{entity.path}: {exc.diag.message_primary}; the registry expects columns "
                         f"{', '.join(entity.fields)}") from exc
-                names = [column.name for column in cursor.description]
-                rows = cursor.fetchall()
+                names = [column.name for column in cursor.description or ()]
+                rows = _converted_rows(f"{where} ({position})", cursor, names, order)
                 records = [{name: json_value(value) for name, value in zip(names, row, strict=True)}
                            for row in rows]
-                request = query.as_string(conn)
+                request = query(last is not None).as_string(conn)
                 yield Page(f"{request} -- params {[json_value(p) for p in params]}", records)
                 if len(rows) < self.page_size:
                     return
                 last = tuple(rows[-1][names.index(name)] for name in order)
+
+
+def _page_query(entity: Entity, window: tuple[date, date] | None) -> tuple[Callable[[bool], sql.Composed], list,
+                                                                          tuple[str, ...]]:
+    """The query of a page (given whether it follows another), the window's bounds and the keyset's columns."""
+    schema, table = entity.path.split(".")
+    order, conditions, bounds = entity.key, [], []
+    if window is not None:
+        if entity.date_field is None:
+            raise ValueError(f"{entity.name}: a snapshot has no date field to select a window by")
+        order = (entity.date_field, *entity.key)
+        conditions.append(sql.SQL("{0} >= %s and {0} < %s").format(sql.Identifier(entity.date_field)))
+        bounds = [local_midnight(window[0]), local_midnight(window[1])]
+    columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
+    order_by = sql.SQL(", ").join(map(sql.Identifier, order))
+    after_last = sql.SQL("({}) > ({})").format(order_by, sql.SQL(", ").join(sql.Placeholder() * len(order)))
+
+    def query(follows: bool) -> sql.Composed:
+        where = conditions + ([after_last] if follows else [])
+        return sql.SQL("select {} from {} {} order by {} limit %s").format(
+            columns, sql.Identifier(schema, table),
+            sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""), order_by)
+
+    return query, bounds, order
+
+
+def _converted_rows(where: str, cursor: psycopg.Cursor, names: list[str], order: tuple[str, ...]) -> list[tuple]:
+    """The page's rows, converted one at a time so that a value the driver cannot convert (a date past year 9999,
+    an infinite timestamp, text the client encoding cannot decode) is named by its row and the row before it."""
+    rows: list[tuple] = []
+    try:
+        for row in cursor:
+            rows.append(row)
+    except (psycopg.DataError, ValueError, OverflowError) as exc:
+        before = f" (the one after {dict((name, rows[-1][names.index(name)]) for name in order)})" if rows else ""
+        raise SourceDataError(f"{where}: row {len(rows) + 1} of the page{before} holds a value that cannot be "
+                              f"converted: {exc}") from exc
+    return rows
+
+
+@contextmanager
+def _driver_errors(where: str) -> Iterator[None]:
+    """The driver's errors as the source's: a lost connection, a cancelled statement or a conflict is worth a
+    retry (:class:`SourceUnavailable`); anything else the database refuses will be refused again."""
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise SourceUnavailable(f"{where}: {type(exc).__name__}: {str(exc).strip()}") from exc
+    except psycopg.Error as exc:
+        raise SourceDataError(f"{where}: the database refused the read: {type(exc).__name__}: "
+                              f"{str(exc).strip()}") from exc
