@@ -238,3 +238,9 @@ def test_a_record_nested_up_to_the_limit_is_left_to_the_record_rules():
     scripted = HttpApiConnector("http://source", "t", session=ScriptedSession([body]))
     (record_read,) = next(scripted.pages(COUNTS, WEEK)).records
     assert record_read["note"] == json.loads(nested(MAX_NESTING))
+
+
+def test_a_record_whose_key_holds_a_list_or_an_object_is_passed_on_to_the_record_rules():
+    odd = [{"date": ["2019-03-04"], "unit_code": {"code": "u1"}}, {"date": ["2019-03-04"], "unit_code": {"code": "u2"}}]
+    scripted = HttpApiConnector("http://source", "t", session=ScriptedSession([page(odd, 2, None)]))
+    assert [found.records for found in scripted.pages(COUNTS, WEEK)] == [odd]

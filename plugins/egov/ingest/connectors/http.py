@@ -142,6 +142,14 @@ def _checked_body(url: str, body: object) -> dict:
     return body
 
 
+def _hashable_key(key: tuple) -> tuple | str:
+    """A record's key as a set can hold it: a key that holds a list or an object (a record the record rules will
+    quarantine) is taken by its JSON text."""
+    if any(isinstance(value, (list, dict)) for value in key):
+        return json.dumps(key, sort_keys=True)
+    return key
+
+
 def _whole_number(url: str, name: str, value: object) -> int:
     """``value``, the page's field ``name``, as a non-negative whole number."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -207,7 +215,7 @@ class HttpApiConnector:
                 return None, f"the body was cut short: {type(exc).__name__}: {exc}"
         return _parsed_json(url, body), ""
 
-    def _get_page(self, entity: Entity, path: str, params: dict, seen: set[tuple | None],
+    def _get_page(self, entity: Entity, path: str, params: dict, seen: set[tuple | str],
                   fetched: _BytesRead) -> dict:
         """One page; a page whose records were all served before (a page delivered twice) is asked for again."""
         url = f"{self.base_url}{path}?{urlencode(params)}"
@@ -217,7 +225,7 @@ class HttpApiConnector:
             if answer is None:
                 return None, problem
             body = _checked_body(url, answer)
-            keys = [record_key(entity, record) for record in body.get("data", [])]
+            keys = [_hashable_key(record_key(entity, record)) for record in body["data"]]
             if keys and all(key in seen for key in keys):
                 return None, f"the page repeats {len(keys)} records already received"
             seen.update(keys)
@@ -234,7 +242,7 @@ class HttpApiConnector:
             params["to_date"] = (end - timedelta(days=1)).isoformat()  # the API's range is inclusive
         page_number: int | None = 1
         received, total = 0, None
-        seen: set[tuple | None] = set()
+        seen: set[tuple | str] = set()
         fetched = _BytesRead(self.max_fetch_bytes)
         for _ in range(self.max_pages):
             if page_number is None:
@@ -283,7 +291,7 @@ class CursorApiConnector(HttpApiConnector):
         bounds = {"updated_since": local_midnight(window[0]).isoformat(),
                   "updated_before": local_midnight(window[1]).isoformat(), "limit": min(self.page_size, 1000)}
         cursor: str | None = None
-        seen: set[tuple | None] = set()
+        seen: set[tuple | str] = set()
         cursors_seen: set[str] = set()
         fetched = _BytesRead(self.max_fetch_bytes)
         for _ in range(self.max_pages):
