@@ -253,7 +253,7 @@ def test_of_two_runs_of_one_window_the_one_that_read_the_source_last_commits_las
             yield from read
 
     def run(connector, pid: list[int] | None = None) -> LoadResult:
-        with db.connect(db.job_target("loader")) as conn:  # as the extract task signs in
+        with db.connect(db.admin_target()) as conn:
             if pid is not None:
                 pid.append(conn.info.backend_pid)
             return extract_source(conn, replace(source, entities=(COUNTS,)), connector, window)[0]
