@@ -5,18 +5,19 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import date
+from datetime import date, time, timedelta
 from pathlib import Path
 from zipfile import ZIP_BZIP2, ZIP_DEFLATED, ZipFile
 
 import pytest
 from scripted_http import ScriptedSession
 
-from egov.core.sources import CA, MAIL, REGISTERS
+from egov.core.sources import CA, MAIL, REGISTER_MONTH_FIELD, REGISTERS
 from egov.ingest.connectors.base import Endpoint
 from egov.ingest.connectors.files import CsvDropConnector, XlsxDropConnector
 from egov.ingest.connectors.http import CursorApiConnector
 from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
+from egov.ingest.loader import canonical_json
 from egov.ingest.records import rejection_reason
 
 ACCOUNTS = MAIL.entities[0]
@@ -276,3 +277,26 @@ def test_deflate_data_that_does_not_inflate_is_refused_as_bad_data(tmp_path, mar
     damaged[middle:middle + 40] = bytes(40)
     with pytest.raises(SourceDataError, match=r"cannot be read as a workbook: (error|BadZipFile|EOFError)"):
         sheet_records(workbook_drop(tmp_path, bytes(damaged)))
+
+
+def test_a_count_of_more_digits_than_python_reads_is_left_as_text_for_the_record_rules(tmp_path):
+    huge = "9" * 5000
+    (unit,) = records(drop(tmp_path, UNIT.replace(",50", f",{huge}"), CONTROL))
+    assert unit["Tổng số tài khoản"] == huge
+    assert "is not an integer" in rejection_reason(ACCOUNTS, unit, DAY)
+
+
+def test_time_of_day_and_duration_cells_reach_the_payload_as_text(tmp_path):
+    import openpyxl
+
+    header = ["STT", *(name for name in REGISTER.fields if name != REGISTER_MONTH_FIELD)]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = REGISTER.path
+    sheet.append(header)
+    sheet.append([1, *([time(9, 30)] + [timedelta(hours=30)] * (len(header) - 2))])
+    book.save(tmp_path / "SoTTTT_BaoCao_2019_03.xlsx")
+    (record,) = sheet_records(XlsxDropConnector(tmp_path))
+    first, second = header[1], header[2]
+    assert (record[first], record[second]) == ("09:30:00", "1 day, 6:00:00")
+    assert canonical_json(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import replace
 from datetime import date
 
@@ -13,6 +15,7 @@ from egov.ingest.connectors import connector_for
 from egov.ingest.connectors.base import Endpoint
 from egov.ingest.connectors.sql import PostgresKeysetConnector
 from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
+from egov.ingest.loader import canonical_json
 
 USERS, DOCUMENTS = DOCMGMT.entities
 WEEK = (date(2019, 3, 4), date(2019, 3, 11))
@@ -147,3 +150,18 @@ def test_a_connection_lost_between_pages_is_worth_a_retry(docmgmt, scratch):
     with pytest.raises(SourceUnavailable, match=r"scratch_connector.rows: (OperationalError|AdminShutdown|"
                                                 r"InterfaceError)"):
         next(pages)
+
+
+@pytest.mark.parametrize(("column_type", "using", "expected"), [
+    ("uuid", "md5(so_luong::text)::uuid", str(uuid.UUID(hashlib.md5(b"1").hexdigest()))),
+    ("interval", "make_interval(days => so_luong::int)", "1 day, 0:00:00"),
+    ("bytea", "convert_to(so_luong::text, 'UTF8')", "\\x31"),
+    ("numeric[]", "array[so_luong, so_luong / 4]", [1, 0.25]),
+    ("jsonb", "jsonb_build_object('n', so_luong)", {"n": 1}),
+])
+def test_a_column_whose_type_changed_reaches_the_record_rules_as_json(docmgmt, scratch, column_type, using, expected):
+    """A source that changes a column's type must not break the raw payload: the loader could not encode it."""
+    scratch.execute(f"alter table scratch_connector.rows alter column so_luong type {column_type} using {using}")
+    first = next(owner_reader(docmgmt).pages(SCRATCH, None)).records[0]
+    assert first["so_luong"] == expected
+    assert canonical_json(first)

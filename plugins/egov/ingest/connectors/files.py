@@ -21,7 +21,7 @@ import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import ClassVar
 from zipfile import ZIP_DEFLATED, ZIP_STORED, BadZipFile, ZipFile
@@ -154,7 +154,10 @@ def _typed(kind: str, text: str) -> int | str | None:
         return None
     base = kind.rstrip("?")
     if base == INT and re.fullmatch(r"-?\d+", text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than int() reads (4,300): left as sent, for the record rules to refuse
+            return text
     if base == DATE:
         try:
             return datetime.strptime(text, "%d/%m/%Y").date().isoformat()
@@ -164,11 +167,14 @@ def _typed(kind: str, text: str) -> int | str | None:
 
 
 def _cell_value(kind: str, cell: object) -> object:
-    """An Excel cell as JSON carries it: date cells as ISO dates, whole numbers as integers."""
+    """An Excel cell as JSON carries it: date cells as ISO dates, whole numbers as integers, time-of-day and duration
+    cells (which JSON cannot hold as they are) as their text."""
     if isinstance(cell, datetime):
         return cell.date().isoformat()
-    if isinstance(cell, date):
+    if isinstance(cell, date | time):
         return cell.isoformat()
+    if isinstance(cell, timedelta):
+        return str(cell)
     if isinstance(cell, float) and cell.is_integer():
         return int(cell)
     if isinstance(cell, str):

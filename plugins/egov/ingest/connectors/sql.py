@@ -14,7 +14,7 @@ from psycopg import sql
 from egov.core import config
 from egov.core.sources import Entity
 from egov.core.values import json_value
-from egov.ingest.connectors.base import Endpoint, Page, local_midnight, with_retries
+from egov.ingest.connectors.base import Endpoint, Page, check_nesting, local_midnight, with_retries
 from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
 
 
@@ -73,13 +73,28 @@ class PostgresKeysetConnector:
                         f"{', '.join(entity.fields)}") from exc
                 names = [column.name for column in cursor.description or ()]
                 rows = _converted_rows(f"{where} ({position})", cursor, names, order)
-                records = [{name: json_value(value) for name, value in zip(names, row, strict=True)}
+                records = [{name: record_value(value) for name, value in zip(names, row, strict=True)}
                            for row in rows]
+                check_nesting(f"{where} ({position})", records)
                 request = query(last is not None).as_string(conn)
                 yield Page(f"{request} -- params {[json_value(p) for p in params]}", records)
                 if len(rows) < self.page_size:
                     return
                 last = tuple(rows[-1][names.index(name)] for name in order)
+
+
+def record_value(value: object) -> object:
+    """A database value as a record holds it: JSON's own types (``json_value`` for dates and numerics), a list of
+    them for an array, a json column as it is; any other type the driver gives (uuid, interval, bytea, a range) as
+    its text, for the record rules to judge, since the raw payload can hold nothing else."""
+    value = json_value(value)
+    if value is None or isinstance(value, str | int | float | bool | dict):
+        return value
+    if isinstance(value, list):
+        return [record_value(item) for item in value]
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()  # as PostgreSQL writes bytea
+    return str(value)
 
 
 def _page_query(entity: Entity, window: tuple[date, date] | None) -> tuple[Callable[[bool], sql.Composed], list,
