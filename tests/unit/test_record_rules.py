@@ -10,7 +10,6 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-import psycopg
 import pytest
 
 from egov.core import db
@@ -161,8 +160,8 @@ def source(database):
 
 def test_records_postgresql_cannot_store_are_quarantined_escaped_and_the_rest_of_the_batch_loads(source):
     unstorable_records = [record(count=float("nan"), unit_code="a"), record(count=float("inf"), unit_code="b"),
-                          record(unit_code="c\x00"), record(unit_code="d\ud800"), record(unit_code="e", extra=[-math.inf]),
-                          record(unit_code="f", **{"\udfff": 1})]
+                          record(unit_code="c\x00"), record(unit_code="d\ud800"),
+                          record(unit_code="e", extra=[-math.inf]), record(unit_code="f", **{"\udfff": 1})]
     good = [record(unit_code=str(n)) for n in range(3)]
     with db.connect() as conn:
         result = load_batch(conn, source, COUNTS, DAY, [Page("GET poison", [good[0], *unstorable_records]),

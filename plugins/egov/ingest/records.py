@@ -46,7 +46,14 @@ def record_key(entity: sources.Entity, record: dict) -> tuple: ...
 def record_key(entity: sources.Entity, record: object) -> tuple | None: ...
 def record_key(entity: sources.Entity, record: object) -> tuple | None:
     """The values of the entity's key fields, hashable whatever the source put there."""
-    return tuple(_hashable(record.get(name)) for name in entity.key) if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return None
+    key = tuple(map(record.get, entity.key))
+    try:
+        hash(key)
+    except TypeError:
+        return tuple(map(_hashable, key))
+    return key
 
 
 def _extra_field_problem(name: object, value: object) -> str | None:
@@ -124,30 +131,35 @@ def check_schema(source: sources.Source, entity: sources.Entity, records: list) 
         )
 
 
+_REMEMBERED = (str, int)
+
+
 class RecordChecker:
     """``rejection_reason`` and ``record_day`` for the records of one load, with what repeats across records
-    worked out once: a string already found to be a valid date (or code, or name) of its field is not checked
-    again, and each date string is read as a day once. A day's thousands of records share one date."""
+    worked out once: a string or integer already found valid for its field (a date, a code, a count) is not
+    checked again, and each date string is read as a day once. A day's thousands of records share one date."""
 
     def __init__(self, entity: sources.Entity, window: tuple[date, date] | None):
         self.entity, self.window = entity, window
-        #: Each field with its rule and the strings already found valid for it.
-        self._fields = [(rule.name, rule, set[str]()) for rule in (*entity.rules, *entity.delivery_rules)]
+        #: Each field with its rule and the strings and integers already found valid for it.
+        self._fields = [(rule.name, rule, set[object]()) for rule in (*entity.rules, *entity.delivery_rules)]
         self._known = entity.fields.keys() | entity.connector_fields.keys() - {MALFORMED_FIELD}
         self._days: dict[str, date] = {}
 
     def _well_formed(self, record: dict) -> bool:
         for name, rule, valid in self._fields:
             value = record.get(name)
-            string = value if isinstance(value, str) else None
-            if string is not None and string in valid:
+            # Exactly str or int: True equals 1, and a bool is no integer here.
+            remembered = value.__class__ in _REMEMBERED
+            if remembered and value in valid:
                 continue
             if rule.problem(value) is not None:
                 return False
-            if string is not None:
-                valid.add(string)
-        return all(name in self._known or _extra_field_problem(name, value) is None
-                   for name, value in record.items())
+            if remembered:
+                valid.add(value)
+        # Usually a record has only the registry's fields (a set operation in C); others are judged one by one.
+        return self._known.issuperset(record) or all(
+            name in self._known or _extra_field_problem(name, value) is None for name, value in record.items())
 
     def day(self, record: dict) -> date:
         value = record[self.entity.date_field]
