@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import openpyxl
 from fuzz_checks import Offer, fuzz_source
 from fuzz_values import csv_cell, one_in, valid_record, xlsx_cell
+from fuzz_workbook import workbook
 from hypothesis import strategies as st
 
 from egov.core.periods import month_end
@@ -106,22 +106,23 @@ def _csv_fault(fault: str, header: list[str], rows: list[list[str]], control: li
 
 @st.composite
 def csv_batches(draw: st.DrawFn) -> FileBatch:
-    """Six to eight days of mail exports, one to four rows each, one file in eight batches with a fault."""
-    days = draw(st.integers(6, 8))
-    fault = one_in(draw, 5, CSV_FAULTS)
-    faulty_day = draw(st.integers(0, days - 1))
-    header, files, number = list(ACCOUNTS.fields), [], 0
-    for offset in range(days):
-        day = CSV_START + timedelta(days=offset)
+    """Six to eight days of mail exports, one to four rows each, one batch in five with a file-level fault."""
+    days = [CSV_START + timedelta(days=offset) for offset in range(draw(st.integers(6, 8)))]
+    header, exports, number = list(ACCOUNTS.fields), [], 0
+    for day in days:
         rows = [_csv_cells(ACCOUNTS, number, day)]
         rows += [draw(_csv_row(ACCOUNTS, number + position, day)) for position in range(1, draw(st.integers(1, 4)))]
         number += len(rows)
-        control = _control_row(ACCOUNTS, rows, day)
-        content = (_csv_fault(fault, header, rows, control) if fault and offset == faulty_day
+        exports.append((day, rows, _control_row(ACCOUNTS, rows, day)))
+    fault = one_in(draw, 5, CSV_FAULTS, spread=number)
+    faulty_day = draw(st.integers(0, len(days) - 1))
+    files = []
+    for index, (day, rows, control) in enumerate(exports):
+        content = (_csv_fault(fault, header, rows, control) if fault and index == faulty_day
                    else _csv_text(header, [*rows, control]).encode("utf-8-sig"))
         if content is not None:
             files.append((f"hopthu_{day:%Y%m%d}.csv", content))
-    window = (CSV_START, CSV_START + timedelta(days=days))
+    window = (CSV_START, days[-1] + timedelta(days=1))
     return FileBatch(ACCOUNTS.name, ACCOUNTS, window, tuple(files), number, fault)
 
 
@@ -131,17 +132,10 @@ def _workbook(entity: Entity, rows: list[list[object]], fault: str | None) -> by
         columns = columns[:-1]
     elif fault == "column_reserved":
         columns = [*columns, "_row"]
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet("Sheet1" if fault == "sheet_missing" else entity.path)
-    sheet.append(["SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH TRÀ VINH"])
-    sheet.append([entity.path.upper()])
-    if fault != "header_missing":
-        sheet.append(["STT", *columns])
-    for number, row in enumerate(rows, start=1):
-        sheet.append([number, *row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    content = buffer.getvalue()
+    header = [] if fault == "header_missing" else [["STT", *columns]]
+    content = workbook("Sheet1" if fault == "sheet_missing" else entity.path,
+                       [["SỞ THÔNG TIN VÀ TRUYỀN THÔNG TỈNH TRÀ VINH"], [entity.path.upper()], *header,
+                        *([number, *row] for number, row in enumerate(rows, start=1))])
     return content[: len(content) // 2] if fault == "truncated" else content
 
 
@@ -153,14 +147,12 @@ def _xlsx_cells(entity: Entity, number: int, month: date) -> list[object]:
 
 @st.composite
 def xlsx_batches(draw: st.DrawFn) -> FileBatch:
-    """Six to eight monthly workbooks of one register sheet, one to four rows each, one in eight with a fault."""
+    """Six to eight monthly workbooks of one register sheet, one to four rows each, one batch in five with a
+    file-level fault."""
     entity = draw(st.sampled_from(REGISTERS.entities))
-    months = draw(st.integers(6, 8))
-    fault = one_in(draw, 5, XLSX_FAULTS)
-    faulty_month = draw(st.integers(0, months - 1))
-    files, number = [], 0
-    for offset in range(months):
-        month = date(2019 + offset // 12, offset % 12 + 1, 1)
+    months = [date(2019 + offset // 12, offset % 12 + 1, 1) for offset in range(draw(st.integers(6, 8)))]
+    sheets, number = [], 0
+    for month in months:
         rows = [_xlsx_cells(entity, number, month)]
         for position in range(1, draw(st.integers(1, 4))):
             cells = _xlsx_cells(entity, number + position, month)
@@ -168,11 +160,16 @@ def xlsx_batches(draw: st.DrawFn) -> FileBatch:
                 cells[draw(st.integers(0, len(cells) - 1))] = draw(xlsx_cell())
             rows.append(cells)
         number += len(rows)
-        this_fault = fault if offset == faulty_month else None
+        sheets.append(rows)
+    fault = one_in(draw, 5, XLSX_FAULTS, spread=number)
+    faulty_month = draw(st.integers(0, len(months) - 1))
+    files = []
+    for index, (month, rows) in enumerate(zip(months, sheets, strict=True)):
+        this_fault = fault if index == faulty_month else None
         if this_fault != "file_missing":
             files.append((XLSX_PATTERN.format(month=month), _workbook(entity, rows, this_fault)))
-    end = month_end(date(2019 + (months - 1) // 12, (months - 1) % 12 + 1, 1)) + timedelta(days=1)
-    return FileBatch(entity.name, entity, (date(2019, 1, 1), end), tuple(files), number, fault)
+    return FileBatch(entity.name, entity, (months[0], month_end(months[-1]) + timedelta(days=1)), tuple(files),
+                     number, fault)
 
 
 def offer(folder: Path, batch: FileBatch) -> Offer:

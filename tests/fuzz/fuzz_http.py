@@ -132,7 +132,7 @@ def http_batches(draw: st.DrawFn) -> HttpBatch:
         pages.append(records)
     bodies = [_envelope(records, number, index + 1, page_count) for index, records in enumerate(pages)]
     scripted = [ScriptedPage(200, json.dumps(body, allow_nan=True).encode()) for body in bodies]
-    fault = one_in(draw, 5, PAGE_FAULTS)
+    fault = one_in(draw, 5, PAGE_FAULTS, spread=number)
     if fault is not None:
         at = draw(st.integers(0, page_count - 1))
         scripted[at] = _faulty(fault, bodies[at], at + 1)

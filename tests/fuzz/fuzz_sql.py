@@ -100,7 +100,7 @@ def sql_batches(draw: st.DrawFn) -> SqlBatch:
         else:
             row = draw(_broken_row(entity, number, used_ids))
         rows.append(tuple(row))
-    fault = one_in(draw, 5, DATABASE_FAULTS)
+    fault = one_in(draw, 5, DATABASE_FAULTS, spread=count)
     return SqlBatch(entity.name, entity, tuple(rows), fault)
 
 

@@ -44,11 +44,14 @@ ANY_VALUE = st.one_of(
 )
 
 
-def one_in(draw: st.DrawFn, times: int, faults: tuple[str, ...]) -> str | None:
+def one_in(draw: st.DrawFn, times: int, faults: tuple[str, ...], spread: int) -> str | None:
     """One of ``faults`` once in about ``times`` draws, else None. Hypothesis favours the ends of a range (0, the
-    first of a sample) far above their share, so the drawn number is scrambled (Fibonacci hashing) first."""
+    first of a sample) and repeats its favourite values, so the drawn number is scrambled (Fibonacci hashing), and
+    which fault comes also turns with ``spread``, a number of the batch's own (how many records it holds)."""
     scrambled = (draw(st.integers(0, 2**32 - 1)) * 0x9E3779B1) % 2**32
-    return faults[(scrambled >> 8) % len(faults)] if scrambled % times == times // 2 else None
+    if scrambled % times != times // 2:
+        return None
+    return faults[(scrambled // times + spread) % len(faults)]
 
 
 def base_kind(entity: Entity, field: str) -> str:
