@@ -106,8 +106,8 @@ def _csv_fault(fault: str, header: list[str], rows: list[list[str]], control: li
 
 @st.composite
 def csv_batches(draw: st.DrawFn) -> FileBatch:
-    """Six to eight days of mail exports, one to four rows each, one batch in five with a file-level fault."""
-    days = [CSV_START + timedelta(days=offset) for offset in range(draw(st.integers(6, 8)))]
+    """Seven to nine days of mail exports, one to four rows each, one batch in five with a file-level fault."""
+    days = [CSV_START + timedelta(days=offset) for offset in range(draw(st.integers(7, 9)))]
     header, exports, number = list(ACCOUNTS.fields), [], 0
     for day in days:
         rows = [_csv_cells(ACCOUNTS, number, day)]
@@ -147,10 +147,10 @@ def _xlsx_cells(entity: Entity, number: int, month: date) -> list[object]:
 
 @st.composite
 def xlsx_batches(draw: st.DrawFn) -> FileBatch:
-    """Six to eight monthly workbooks of one register sheet, one to four rows each, one batch in five with a
+    """Seven to nine monthly workbooks of one register sheet, one to four rows each, one batch in five with a
     file-level fault."""
     entity = draw(st.sampled_from(REGISTERS.entities))
-    months = [date(2019 + offset // 12, offset % 12 + 1, 1) for offset in range(draw(st.integers(6, 8)))]
+    months = [date(2019 + offset // 12, offset % 12 + 1, 1) for offset in range(draw(st.integers(7, 9)))]
     sheets, number = [], 0
     for month in months:
         rows = [_xlsx_cells(entity, number, month)]

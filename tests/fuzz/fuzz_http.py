@@ -116,7 +116,7 @@ def _faulty(fault: str, body: dict, number: int) -> ScriptedPage:
 
 @st.composite
 def http_batches(draw: st.DrawFn) -> HttpBatch:
-    """Seven to nine pages of one to four records, one page in eight batches with a page-level fault."""
+    """Seven to nine pages of one to four records, in one batch in five a page with a page-level fault."""
     original, entity = draw(st.sampled_from([(source, entity) for source in (ONESTOP, PORTAL)
                                              for entity in source.entities]))
     page_count = draw(st.integers(7, 9))

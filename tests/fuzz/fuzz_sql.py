@@ -88,7 +88,7 @@ def _id_key(value: object) -> str:
 
 @st.composite
 def sql_batches(draw: st.DrawFn) -> SqlBatch:
-    """Six to nine pages of rows (the last one partial), a third of the rows broken, one batch in eight a fault."""
+    """Six to nine pages of rows (the last one partial), two rows in three broken, one batch in five a fault."""
     entity = draw(st.sampled_from(DOCMGMT.entities))
     count = PAGE_SIZE * draw(st.integers(5, 8)) + draw(st.integers(1, PAGE_SIZE - 1))
     used_ids: set = set()
