@@ -53,7 +53,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def database():
     from egov.core import db
 
-    return db.warehouse_target()
+    return db.admin_target()
 
 
 @pytest.fixture(scope="session")

@@ -128,7 +128,7 @@ def _run_dag(dag_id: str, logical_date: str, conf: dict) -> str:
 
 def _batches_of_run(run_id: str) -> str:
     """What a run loaded: one line per batch with its rows, quarantined records and id."""
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         rows = conn.execute(
             "select raw_table, window_start, window_end, row_count, rejected_count, batch_id "
             "from audit.load_batches where run_id = %s order by raw_table, window_start nulls first",
@@ -142,7 +142,7 @@ def _batches_of_run(run_id: str) -> str:
 
 def _gate_failures(run_id: str) -> str:
     """Why the gate of run ``run_id`` blocked publication, from audit.validation_runs."""
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         row = conn.execute("select period, failed from audit.validation_runs where run_id = %s "
                            "order by validated_at desc limit 1", (run_id,)).fetchone()
     if row is None:
@@ -155,7 +155,7 @@ def _gate_failures(run_id: str) -> str:
 
 def _trace_summary(period: Period) -> str:
     """Whether every published figure traces down to its batches, reconciled, and where the details are."""
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         traces = trace.trace_period(conn, period)
         latest = latest_release(conn, period)
         release = (latest["version"], latest["release_id"], latest["content_hash"])

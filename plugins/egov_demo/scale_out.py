@@ -183,7 +183,7 @@ def _run_cluster(executor: str, short: str, period: Period, workers: int, timeou
     from egov.orchestration.runner import migrate
     from egov.publication.release import latest_release
 
-    server = db.warehouse_target()
+    server = db.admin_target()
     for dbname in (config.warehouse_db_name(), config.airflow_db_name()):
         _recreate(server, dbname)
     db.bootstrap()
@@ -258,7 +258,7 @@ def _run_cluster(executor: str, short: str, period: Period, workers: int, timeou
         outcome.seconds = time.monotonic() - started
         outcome.tasks_by_worker = _tasks_by_worker(components, workers if executor == "CeleryExecutor" else 0,
                                                    airflow_db)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         release = latest_release(conn, period)
         outcome.content_hash = release["content_hash"] if release else None
         outcome.figures = {figure_id: str(value) for figure_id, value in conn.execute(

@@ -44,7 +44,7 @@ ONESTOP_COUNTS = "raw.onestop__dossier_counts"
 
 
 def query(sql: str, params=()) -> list[tuple]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -102,7 +102,7 @@ def wait_for(condition, proc: subprocess.Popen, what: str, timeout_s: float = 30
 def copy_in_progress(table: str, at_least_rows: int):
     """The backend copying into ``table`` once it has received ``at_least_rows`` rows, else None."""
     name = table.split(".")[1]
-    with db.connect(autocommit=True) as conn:
+    with db.connect(db.admin_target(), autocommit=True) as conn:
         row = conn.execute(
             "select a.pid, p.tuples_processed from pg_stat_activity a join pg_stat_progress_copy p using (pid) "
             "where a.query ilike %s and a.state = 'active'", (f"copy %{name}%",)).fetchone()
@@ -118,7 +118,7 @@ def backend_gone(pid: int, timeout_s: float = 60) -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def staged(loaded_q1):
-    dbt.build(db.warehouse_target(), select="staging")
+    dbt.build(db.job_target("dbt"), select="staging")
 
 
 # ------------------------------------------------------------------ the extract is killed mid-load
@@ -163,7 +163,7 @@ import sys
 from egov.core import db
 from egov.transform import dbt
 try:
-    dbt.build(db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
 except dbt.DbtError as failed:
     print("DbtError data_failure=%s" % failed.data_failure, failed)
     sys.exit(3)
@@ -172,7 +172,7 @@ except dbt.DbtError as failed:
 
 def test_a_dbt_build_cut_by_a_postgresql_crash_is_rerun_to_the_right_figures(loaded_q1):
     server = embedded_server()
-    warehouse = db.warehouse_target().dbname
+    warehouse = db.admin_target().dbname
     build = subprocess.Popen([sys.executable, "-c", BUILD_SCRIPT], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
@@ -192,7 +192,7 @@ def test_a_dbt_build_cut_by_a_postgresql_crash_is_rerun_to_the_right_figures(loa
     cut = [r["message"] for r in results if r["status"] == "error"]
     assert cut and all(re.search(r"terminat|connection|shut ?down|recovery", m or "", re.I) for m in cut), cut
 
-    dbt.build(db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
     built = dict(query("select figure_id, figure_value from reporting.rpt_report_figures where period = %s",
                        (Q1.label,)))
     expected = all_figures(loaded_q1, Q1.start, Q1.last_day)
@@ -306,7 +306,7 @@ def small_disk():
     mounted: list[str] = []
 
     def fill(table: str, slack_bytes: int) -> None:
-        with db.connect(autocommit=True) as conn:
+        with db.connect(db.admin_target(), autocommit=True) as conn:
             conn.execute(f"vacuum full {table}")
             (size,) = conn.execute("select pg_total_relation_size(%s) - coalesce(pg_indexes_size(%s), 0)",
                                    (table, table)).fetchone()
@@ -314,12 +314,12 @@ def small_disk():
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,uid={owner.pw_uid},gid={owner.pw_gid},"
                         "mode=0700", "tmpfs", str(mount_point)], check=True)
         mounted.append(table)
-        with db.connect(autocommit=True) as conn:
+        with db.connect(db.admin_target(), autocommit=True) as conn:
             conn.execute(f"create tablespace {SMALL_TABLESPACE} location '{mount_point}'")
             conn.execute(f"alter table {table} set tablespace {SMALL_TABLESPACE}")
 
     yield fill
-    with db.connect(autocommit=True) as conn:
+    with db.connect(db.admin_target(), autocommit=True) as conn:
         for table in mounted:
             conn.execute(f"alter table {table} set tablespace pg_default")
         conn.execute(f"drop tablespace if exists {SMALL_TABLESPACE}")
@@ -346,7 +346,7 @@ def test_a_disk_that_fills_during_a_load_gives_a_clear_error_and_loses_nothing(l
     assert one("select count(*) from audit.rejected_records") == rejected
 
     # Space is back (the table leaves the small disk): the same load goes through, nothing was lost.
-    with db.connect(autocommit=True) as conn:
+    with db.connect(db.admin_target(), autocommit=True) as conn:
         conn.execute(f"alter table {table} set tablespace pg_default")
     (loaded,) = extract("portal", window, entities=("publications",))
     expected = len(api_pages(loaded_q1["portal"], "/api/v1/publications", from_date=str(Q1.start),

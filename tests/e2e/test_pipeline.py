@@ -25,20 +25,20 @@ SEED_FIGURES = Path(__file__).parents[1] / "data" / "q1_2019_report_figures.csv"
 
 
 def current_release(period) -> tuple | None:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(
             "select release_id, version, content_hash from published.releases where period = %s "
             "order by version desc limit 1", (period.label,)).fetchone()
 
 
 def published(period) -> dict[str, Decimal]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return dict(conn.execute("select figure_id, value from published.current_figures where period = %s",
                                  (period.label,)).fetchall())
 
 
 def fact_rows(day: date) -> list[tuple]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(
             "select date_day, agency_code, procedure_code, procedure_version_key, service_level, channel_code,"
             " event_code, dossier_count from marts.fct_onestop_dossiers_daily where date_day = %s order by 2, 3, 6, 7",
@@ -72,7 +72,7 @@ def test_q1_2019_reproduces_every_figure_of_the_seed_report(published_q1):
 
 
 def test_the_quarter_batch_accounts_for_every_raw_row(published_q1):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         batches = conn.execute(
             "select b.batch_id, b.row_count, b.rejected_count, count(r.*) from audit.load_batches b "
             "left join raw.onestop__dossier_counts r using (batch_id) "
@@ -98,7 +98,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     traces = document["figures"]
     assert set(traces) == set(published_q1)
     release_id, version, _ = current_release(Q1)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         release_batches = dict(conn.execute(
             "select batch_id::text, rows_used from published.release_batches where release_id = %s",
             (release_id,)).fetchall())
@@ -123,7 +123,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     # its release when the figures are unchanged, while every session reloads Q1 in new batches: a batch the
     # release did not record must then have been loaded after it, and one it recorded must since have
     # been replaced.
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         published_at = conn.execute("select published_at from published.releases where release_id = %s",
                                     (release_id,)).fetchone()[0]
         loaded = dict(conn.execute("select batch_id::text, loaded_at from audit.load_batches "
@@ -133,7 +133,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
     assert all(batch in used or not _still_loaded(batch) for batch in release_batches)
     verified = {b["batch_id"] for found in traces.values() for b in found["batches"] if b["checksum_verified"]}
     assert verified, "no batch was verified against its load checksum"
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         # The auditors' SQL views say the same as the command: every level of every figure agrees.
         views = conn.execute(
             "select figure_id, component_role, daily_sum, raw_sum, rollup_equals_agency_sum and "
@@ -151,7 +151,7 @@ def test_every_q1_figure_traces_down_to_its_batches_and_reconciles(published_q1)
 
 def _still_loaded(batch_id: str) -> bool:
     """Whether any raw table still holds rows of the batch."""
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         table = conn.execute("select raw_table from audit.load_batches where batch_id = %s", (batch_id,)).fetchone()[0]
         return conn.execute(f"select exists (select 1 from {table} where batch_id = %s)", (batch_id,)).fetchone()[0]
 
@@ -159,7 +159,7 @@ def _still_loaded(batch_id: str) -> bool:
 def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
     import json
 
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         # A row of a batch whose rows are all still in raw, so that its checksum can be recomputed.
         batch_id, index, payload = conn.execute(
             """
@@ -178,7 +178,7 @@ def test_a_raw_row_changed_after_loading_breaks_the_trace(published_q1):
         broken = egov("trace", Q1.label, "onestop_dossiers_received", "--json", check=False)
         text = egov("trace", Q1.label, "onestop_dossiers_received", check=False).stdout
     finally:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             conn.execute("update raw.onestop__dossier_counts set payload = %s where batch_id = %s and "
                          "record_index = %s", (json_text(payload), batch_id, index))
     assert broken.returncode == 1
@@ -206,7 +206,7 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
 
     path = tmp_path / "pack.zip"
     out = egov("audit-pack", Q1.label, "--output", str(path)).stdout
-    assert "verified against its own manifest" in out
+    assert "verified: its signature, its members and the warehouse's record of it" in out
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         release = json.loads(archive.read("release.json"))
@@ -219,7 +219,7 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
     assert {k: Decimal(str(v["value"])) for k, v in release["figures"].items()} == published_q1
     assert release["reconciled"] is True and all(found["reconciled"] for found in trace.values())
     assert run_results["metadata"]["invocation_id"] == release["dbt_invocation_id"]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         recorded = {row[0] for row in conn.execute(
             "select batch_id::text from published.release_batches where release_id = %s",
             (release["release_id"],))}
@@ -241,6 +241,76 @@ def test_the_audit_pack_holds_the_release_and_verifies_against_its_manifest(publ
     assert "release.json: SHA-256 differs from the manifest" in checked.stdout
 
 
+def test_the_audit_pack_is_signed_recorded_in_the_warehouse_and_checked_against_it(published_q1, tmp_path):
+    import hashlib
+    import subprocess
+    import zipfile
+
+    import psycopg
+    from cryptography.hazmat.primitives import serialization
+
+    from egov.publication.audit_pack import MEMBERS, SIGNATURE, seal, write_archive
+
+    path = tmp_path / "pack.zip"
+    egov("audit-pack", Q1.label, "--output", str(path))
+    with zipfile.ZipFile(path) as archive:
+        assert archive.namelist() == list(MEMBERS)
+        digest = hashlib.sha256(archive.read("MANIFEST.sha256")).hexdigest()
+        signature = archive.read(SIGNATURE)
+        signer = serialization.load_pem_public_key(archive.read("signing_key.pem")).public_bytes_raw()
+    with db.connect(db.admin_target()) as conn:
+        recorded = conn.execute(
+            "select packs.release_id::text, packs.content_hash = releases.content_hash, packs.signature, "
+            "keys.public_key, packs.made_by = 'egov_auditor' from audit.audit_packs as packs "
+            "join audit.signing_keys as keys using (key_id) join published.releases as releases using (release_id) "
+            "where packs.pack_sha256 = %s", (digest,)).fetchall()
+    # One row each time a pack is made (by the auditor's role, which made it); a pack made again of the same
+    # release has the same manifest.
+    assert {(r[0], r[1], bytes(r[2]), bytes(r[3]), r[4]) for r in recorded} == {
+        (str(current_release(Q1)[0]), True, signature, signer, True)}
+    with db.connect(db.admin_target()) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+        conn.execute("update audit.audit_packs set made_by = 'someone else'")
+    checked = egov("audit-pack", "--verify", str(path), "--against-warehouse")
+    assert "verified: 10 members match MANIFEST.sha256" in checked.stdout
+    assert "the pack is recorded in audit.audit_packs" in checked.stdout
+
+    # The acceptance case: unzipped, one figure changed in figures.csv, the manifest recomputed, zipped again.
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+    figures = folder / "figures.csv"
+    figures.write_bytes(figures.read_bytes().replace(b"onestop_dossiers_received,38751,",
+                                                     b"onestop_dossiers_received,38752,"))
+    content = [name for name in MEMBERS if name not in ("MANIFEST.sha256", SIGNATURE, "signing_key.pem")]
+    (folder / "MANIFEST.sha256").write_bytes(
+        subprocess.run(["sha256sum", *content], cwd=folder, capture_output=True, check=True).stdout)
+    forged = tmp_path / "forged.zip"
+    with zipfile.ZipFile(forged, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in MEMBERS:
+            archive.write(folder / name, name)
+    refused = egov("audit-pack", "--verify", str(forged), "--against-warehouse", check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert f"{SIGNATURE}: does not verify with the trusted key" in refused.stdout
+    assert "figures.csv: onestop_dossiers_received = 38752; published.report_figures has 38751" in refused.stdout
+    assert "audit.audit_packs has no pack with this manifest" in refused.stdout
+
+    # Signed by a key of the forger's own, and checked with that key: only the warehouse tells it apart.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    forger = Ed25519PrivateKey.generate()
+    resealed = write_archive(seal({name: (folder / name).read_bytes() for name in content}, forger).members,
+                             tmp_path / "resealed.zip")
+    (tmp_path / "forger.pem").write_bytes(forger.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    trusting_the_forger = ("audit-pack", "--verify", str(resealed), "--public-key", str(tmp_path / "forger.pem"))
+    assert egov(*trusting_the_forger).returncode == 0
+    refused = egov(*trusting_the_forger, "--against-warehouse", check=False)
+    assert refused.returncode == 1
+    assert "figures.csv: onestop_dossiers_received = 38752; published.report_figures has 38751" in refused.stdout
+    assert "audit.audit_packs has no pack with this manifest" in refused.stdout
+
+
 def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     from egov.quality import gate
     from egov.transform import dbt
@@ -250,20 +320,20 @@ def test_a_partly_delivered_quarter_fails_the_coverage_gate(published_q1):
     extract = run_dag("egov_extract_onestop", "2018-07-04", {"window_start": "2018-07-01",
                                                              "window_end": "2018-07-04"})
     assert extract.succeeded, extract.summary()
-    dbt.build(db.warehouse_target())
-    outcome, _ = gate.validate(partial, db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
+    outcome, _ = gate.validate(partial, db.job_target("gate"))
     assert not outcome.success
     coverage = [f for f in outcome.blocking if f.description.startswith("every unit × source × day of 2018Q3")]
     assert coverage, outcome.explain()
     # Only the slice being published is judged: 2018Q3's gaps say nothing about 2019Q1, which still passes.
-    assert gate.validate(Q1, db.warehouse_target())[0].success
+    assert gate.validate(Q1, db.job_target("gate"))[0].success
 
 
 def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausible_jump(published_q1):
     from egov.quality import gate
 
     day = Q1.start + timedelta(days=20)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         batch_id, payload = conn.execute(
             "select batch_id, payload from raw.mail__accounts_daily where record_date = %s limit 1",
             (day,)).fetchone()
@@ -275,9 +345,9 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
         conn.execute("update reporting.rpt_report_figures set figure_value = figure_value * 20 "
                      "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
     try:
-        outcome, _ = gate.validate(Q1, db.warehouse_target())
+        outcome, _ = gate.validate(Q1, db.job_target("gate"))
     finally:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             conn.execute("delete from raw.mail__accounts_daily where record_index = -1")
             conn.execute("update reporting.rpt_report_figures set figure_value = figure_value / 20 "
                          "where period = %s and figure_id = 'digital_signature_certificates_active'", (Q1.label,))
@@ -289,7 +359,7 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
     assert ("raw__mail__accounts_daily", "one record of raw.mail__accounts_daily per Ngày, Mã đơn vị") in blocking
     jump = blocking[("rpt_report_figures", "no figure moves implausibly far against the previous period")]
     assert "figure_id=digital_signature_certificates_active" in jump and "previous_period=2018Q4" in jump
-    assert gate.validate(Q1, db.warehouse_target())[0].success
+    assert gate.validate(Q1, db.job_target("gate"))[0].success
 
 
 def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it(published_q1):
@@ -297,7 +367,7 @@ def test_a_scheduled_daily_run_extracts_its_local_day_and_the_lookback_before_it
 
     outcome = run_dag("egov_extract_onestop", "2019-02-13")
     assert outcome.succeeded, outcome.summary()
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         windows = conn.execute(
             "select distinct window_start, window_end from audit.load_batches where run_id = %s "
             "and window_start is not null", (outcome.run_id,)).fetchall()
@@ -316,7 +386,7 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
         return fact_rows(day)
 
     def batches_behind_the_day() -> set:
-        with db.connect() as conn:
+        with db.connect(db.admin_target()) as conn:
             return {r[0] for r in conn.execute(
                 "select distinct source_batch_id from marts.fct_onestop_dossiers_daily where date_day = %s",
                 (day,)).fetchall()}
@@ -327,7 +397,7 @@ def test_rerunning_a_day_gives_identical_downstream_rows(published_q1):
     assert first and first == second
     # The second run really rebuilt the day from its own batch rather than leaving it alone.
     assert len(batches_behind_the_day()) == 1 and batches_behind_the_day() != first_batches
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         raw_count = conn.execute("select count(*) from raw.onestop__dossier_counts where record_date = %s",
                                  (day,)).fetchone()[0]
     assert raw_count == len(first)
@@ -349,7 +419,7 @@ def test_bad_records_block_publication_and_the_last_release_stays(published_q1, 
     assert blocked.tasks["quality_gate"] == "failed"
     assert blocked.tasks["publish"] == "upstream_failed"
     assert current_release(Q1) == before
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         success, failed = conn.execute(
             "select success, failed from audit.validation_runs where period = %s and run_id = %s",
             (Q1.label, blocked.run_id)).fetchone()
@@ -385,7 +455,7 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
 
     from egov.quality import gate
 
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         unit = conn.execute("select agency_code from marts.dim_agency where is_onestop_unit and agency_level = "
                             "'commune' order by agency_code limit 1").fetchone()[0]
         waived = {row[0] for row in conn.execute(
@@ -414,8 +484,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
                           "--agency", unit, "--reason", reason, "--by", "test"],
                          capture_output=True, text=True, check=True).stdout
     assert out.startswith("waiver ")
-    with db.connect() as conn:
-        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+    with db.connect(db.admin_target()) as conn:
+        outcome = gate.run_gate(conn, Q1, db.job_target("gate"))
         stored = conn.execute("select success, waivers from audit.validation_runs where validation_id = %s",
                               (outcome.validation_id,)).fetchone()
     assert outcome.success, outcome.explain()
@@ -429,7 +499,8 @@ def test_a_unit_that_did_not_close_its_day_blocks_publication_until_the_gap_is_w
 def test_published_releases_cannot_be_changed(published_q1):
     import psycopg
 
-    with db.connect() as conn, pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+    with db.connect(db.admin_target()) as conn, \
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
         conn.execute("update published.report_figures set value = value + 1")
 
 
@@ -465,7 +536,7 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
         extract("portal", window)
 
     before_id, before_version, _ = current_release(Q1)
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         first = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
                              (before_id,)).fetchall()
     portal.faults.restated_on[day] = 3
@@ -473,9 +544,9 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
         reload_day()
     finally:
         portal.reset_faults()
-    dbt.build(db.warehouse_target())
-    with db.connect() as conn:
-        outcome = gate.run_gate(conn, Q1, db.warehouse_target())
+    dbt.build(db.job_target("dbt"))
+    with db.connect(db.admin_target()) as conn:
+        outcome = gate.run_gate(conn, Q1, db.job_target("gate"))
         assert outcome.success, outcome.explain()
         with pytest.raises(publish.PublicationError, match="needs a reason"):
             publish.publish(conn, Q1, outcome.validation_id)

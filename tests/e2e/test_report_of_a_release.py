@@ -21,7 +21,7 @@ Q1 = parse_period("2019Q1")
 def report_data(loaded_q1):
     from egov.transform.figures import content_hash, period_figures
 
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         latest = conn.execute("select content_hash from published.releases where period = %s "
                               "order by version desc limit 1", (Q1.label,)).fetchone()
         current = content_hash(period_figures(conn, Q1))
@@ -29,7 +29,7 @@ def report_data(loaded_q1):
         # The reason only matters if an earlier test changed the sources.
         publish = run_dag("egov_publish_quarterly", "2019-04-01", {"period": Q1.label, "reason": "test run"})
         assert publish.succeeded, publish.summary()
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return load_report(conn, Q1)
 
 
@@ -43,7 +43,7 @@ def test_the_report_command_writes_a_page_whose_figures_equal_the_release(report
                           "--output", str(page)], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(page)
     shown = dict(re.findall(r'data-figure-id="([a-z0-9_]+)">([^<]+)</a>', page.read_text(encoding="utf-8")))
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         released = conn.execute("select f.figure_id, f.value, f.unit from published.current_figures f "
                                 "where f.period = %s", (Q1.label,)).fetchall()
     assert {figure_id: shown.get(figure_id) for figure_id, _, _ in released} == {
@@ -52,7 +52,7 @@ def test_the_report_command_writes_a_page_whose_figures_equal_the_release(report
 
 
 def test_the_report_carries_the_latest_release_and_exactly_its_figures(report_data):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         release_id, version = conn.execute(
             "select release_id, version from published.releases where period = %s order by version desc limit 1",
             (Q1.label,)).fetchone()

@@ -32,7 +32,7 @@ DAY = date(2019, 3, 6)
 
 
 def query(sql: str, params=()) -> list[tuple]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(sql, params).fetchall()
 
 
@@ -42,7 +42,7 @@ def one(sql: str, params=()):
 
 @pytest.fixture(scope="module", autouse=True)
 def staged(loaded_q1):
-    dbt.build(db.warehouse_target(), select="staging")
+    dbt.build(db.job_target("dbt"), select="staging")
 
 
 # ------------------------------------------------------------------ the quarter, every system

@@ -36,13 +36,13 @@ CONSISTENCY_TESTS = (
 
 
 def figures(period: str) -> dict[str, Decimal]:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return dict(conn.execute("select figure_id, figure_value from reporting.rpt_report_figures "
                                  "where period = %s", (period,)).fetchall())
 
 
 def one(sql: str, params=()):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(sql, params).fetchone()[0]
 
 
@@ -51,7 +51,7 @@ def built_2019(loaded_q1):
     """All of 2019 from every system (the loader called directly, as the DAG tasks call it), then dbt build."""
     for key, source in SOURCES.items():
         extract(key, (source.full_load_start(YEAR.start), YEAR.end))
-    result = dbt.build(db.warehouse_target())
+    result = dbt.build(db.job_target("dbt"))
     return loaded_q1, result
 
 
@@ -101,15 +101,15 @@ def test_stocks_are_not_summed_and_flows_are(built_2019):
      "assert_as_was_and_as_is_agree_over_the_province"),
 ])
 def test_each_consistency_test_fails_on_a_wrong_rollup(built_2019, corruption, test_name):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         conn.execute(corruption)
     try:
         with pytest.raises(dbt.DbtError) as failed:
-            dbt.run_dbt(["test", "--select", test_name], db.warehouse_target())
+            dbt.run_dbt(["test", "--select", test_name], db.job_target("dbt"))
     finally:
         corrupted = corruption.split()[1].split(".")[1]
         # Replacing a table drops the views on it (PostgreSQL's cascade): the lineage views are re-created too.
-        dbt.run_dbt(["run", "--full-refresh", "--select", corrupted, "lineage"], db.warehouse_target())
+        dbt.run_dbt(["run", "--full-refresh", "--select", corrupted, "lineage"], db.job_target("dbt"))
     assert failed.value.data_failure and "FAIL" in str(failed.value) and test_name in str(failed.value)
 
 
@@ -130,7 +130,7 @@ def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
 
 
 def test_the_bi_role_reads_what_dbt_built_but_not_raw(built_2019):
-    with psycopg.connect(db.role_target("bi").url()) as conn:
+    with psycopg.connect(db.job_target("bi").url()) as conn:
         assert conn.execute("select count(*) from reporting.rpt_report_figures").fetchone()[0] > 0
         assert conn.execute("select count(*) from marts.fct_documents_daily").fetchone()[0] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -154,7 +154,7 @@ def test_every_model_and_column_is_described_and_the_descriptions_reach_postgres
     manifest = json.loads((target_dir() / "manifest.json").read_text())
     models = [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
     assert all(node["description"].strip() for node in models), [n["name"] for n in models if not n["description"]]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         for node in models:
             columns = [row[0] for row in conn.execute(
                 "select column_name from information_schema.columns where table_schema = %s and table_name = %s",

@@ -32,8 +32,9 @@ from egov_demo.simulators.docmgmt import database as docmgmt
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
+from egov.core import roles
 from egov.core.sources import SOURCES
-from egov.orchestration.airflow_env import WAREHOUSE_CONN_ID
+from egov.orchestration.airflow_env import WAREHOUSE_CONN_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -458,7 +459,8 @@ def connection_problems(document: dict) -> list[str]:
     read-only role, a landing folder the worker mounts."""
     services, problems = services_of(document), []
     workers = [name for name, service in services.items() if airflow_component(service) == "celery worker"]
-    wanted = [(WAREHOUSE_CONN_ID, None), *((source.connection_id, source) for source in SOURCES.values())]
+    wanted = [*((conn_id, job) for job, conn_id in WAREHOUSE_CONN_IDS.items()),
+              *((source.connection_id, source) for source in SOURCES.values())]
     for worker in workers:
         env = environment_of(services[worker])
         mounted = [target for source, target in volume_mounts(services[worker]) if source and not is_bind(source)]
@@ -467,19 +469,22 @@ def connection_problems(document: dict) -> list[str]:
             try:
                 connection = json.loads(env[variable])
             except KeyError:
-                problems.append(f"{worker}: no {variable} for {source.key if source else 'the warehouse'}")
+                problems.append(f"{worker}: no {variable} for "
+                                f"{source if isinstance(source, str) else source.key}")
                 continue
             except json.JSONDecodeError as error:
                 problems.append(f"{worker}: {variable} is not JSON ({error})")
                 continue
             host = service_named(document, connection.get("host"))
             where = f"{worker}: {variable}"
-            if source is None or source.interface == "sql":
+            if isinstance(source, str) or source.interface == "sql":
                 if image_repository(host or {}) != "postgres":
                     problems.append(f"{where} points at {connection.get('host')!r}, not the PostgreSQL service")
-                if source is None:  # the warehouse, as the owner that EGOV_DATABASE_URL names
-                    owner = urlsplit(env.get("EGOV_DATABASE_URL", ""))
-                    expected = (owner.username, owner.path.lstrip("/"))
+                if isinstance(source, str):  # the warehouse, as the job's own role, never the superuser
+                    role = roles.LOGINS[source]
+                    expected = (role.name, urlsplit(env.get("EGOV_DATABASE_URL", "")).path.lstrip("/"))
+                    if connection.get("password") != env.get(role.password_var):
+                        problems.append(f"{where}: its password is not ${role.password_var}, which egov db up sets")
                 else:
                     expected = (docmgmt.READER_ROLE, docmgmt.DATABASE_NAME)
                 if (connection.get("login"), connection.get("schema")) != expected:
@@ -782,3 +787,11 @@ def test_an_image_with_the_wrong_extras_is_rejected(resolved, where, old, new, e
     else:
         _set(old, new)(document)
     assert any(expected in problem for problem in image_extra_problems(document, text)), expected
+
+
+def test_only_the_bootstrap_and_the_simulated_agency_hold_the_superusers_password(compose):
+    """Every Airflow component signs in with its job's role; the superuser's password is airflow-init's alone."""
+    holders = sorted(name for name, service in services_of(compose).items()
+                     if "POSTGRES_PASSWORD" in json.dumps(service.get("environment", {}))
+                     and name != "postgres")
+    assert holders == ["airflow-init", "sim-seed"]

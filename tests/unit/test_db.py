@@ -11,11 +11,13 @@ from egov.core import config, db
 def test_external_url_points_warehouse_and_airflow_at_the_same_server(monkeypatch):
     monkeypatch.setenv("EGOV_DATABASE_URL", "postgresql://egov:s%40cret@db.example.internal:6543/warehouse")
     monkeypatch.setenv("EGOV_AIRFLOW_DB", "airflow_meta")
-    warehouse, airflow = db.warehouse_target(), db.airflow_target()
+    warehouse, airflow = db.admin_target(), db.airflow_target()
     assert (warehouse.host, warehouse.port, warehouse.user, warehouse.password, warehouse.dbname) == (
         "db.example.internal", 6543, "egov", "s@cret", "warehouse")
     assert airflow.dbname == "airflow_meta" and airflow.host == warehouse.host
-    assert airflow.url("postgresql+psycopg2").startswith("postgresql+psycopg2://egov:s%40cret@db.example")
+    # Airflow signs in as the owner of its database, not as the administrator of the URL.
+    assert airflow.url("postgresql+psycopg2").startswith("postgresql+psycopg2://egov_airflow:")
+    assert airflow.url().endswith("@db.example.internal:6543/airflow_meta")
     assert config.redact(warehouse.url()) == "postgresql://egov:***@db.example.internal:6543/warehouse"
 
 
@@ -26,7 +28,7 @@ def test_external_url_points_warehouse_and_airflow_at_the_same_server(monkeypatc
 def test_bad_external_urls_are_refused_clearly(monkeypatch, url, problem):
     monkeypatch.setenv("EGOV_DATABASE_URL", url)
     with pytest.raises(ValueError, match=problem):
-        db.warehouse_target()
+        db.admin_target()
 
 
 def test_an_external_server_is_bootstrapped_but_never_stopped(monkeypatch, database):
@@ -54,7 +56,9 @@ def test_an_external_server_is_bootstrapped_but_never_stopped(monkeypatch, datab
 def test_embedded_server_status_and_url(database):
     status = db.status()
     assert status.mode == "embedded" and status.running and status.pid
-    with psycopg.connect(status.url) as conn:
+    # The superuser's secret is never printed.
+    assert status.url == config.redact(database.url()) and ":***@" in status.url
+    with psycopg.connect(database.url()) as conn:
         assert conn.execute("select current_database()").fetchone()[0] == config.warehouse_db_name()
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from datetime import date
 
 import pytest
+from loading import source_of_its_own
 
 from egov.core import db
-from egov.core.sources import ONESTOP, Source
+from egov.core.sources import ONESTOP
 from egov.ingest.connectors.base import Page
 from egov.ingest.loader import SnapshotShrinkRefused, load_batch, split_window
 from egov.ingest.records import rejection_reason
@@ -25,14 +25,12 @@ def record(day: str, count=1, unit="842", procedure="1.000001"):
 @pytest.fixture()
 def source(database):
     """The one-stop source under a raw table name of the test's own."""
-    key = f"t{uuid.uuid4().hex[:8]}"
-    yield Source(**{**ONESTOP.__dict__, "key": key})
-    with db.connect(autocommit=True) as conn:
-        conn.execute(f"drop table if exists raw.{key}__dossier_counts")
+    with source_of_its_own("t") as own:
+        yield own
 
 
 def raw_rows(source):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(
             f"select record_date, payload->>'count', batch_id from {source.raw_table(COUNTS)} "
             "order by record_date, record_index"
@@ -71,7 +69,7 @@ def test_windows_longer_than_the_source_accepts_are_split():
 
 def test_reloading_a_window_replaces_it_and_keeps_other_days(source):
     window = (date(2019, 1, 2), date(2019, 1, 4))
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         load_batch(conn, source, COUNTS, (date(2019, 1, 1), date(2019, 1, 2)),
                    [Page("GET a", [record("2019-01-01")])])
         first = load_batch(conn, source, COUNTS, window,
@@ -85,7 +83,7 @@ def test_reloading_a_window_replaces_it_and_keeps_other_days(source):
     assert [(str(d), c) for d, c, _ in rows] == [
         ("2019-01-01", "1"), ("2019-01-02", "5"), ("2019-01-03", "1")]
     assert {b for _, _, b in rows[1:]} == {second.batch_id}
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         audit = conn.execute(
             "select row_count, replaced_rows, pages, checksum, request from audit.load_batches "
             "where batch_id = %s", (second.batch_id,)).fetchone()
@@ -97,7 +95,7 @@ def test_reloading_a_window_replaces_it_and_keeps_other_days(source):
 def test_rejected_records_are_kept_and_counted_not_lost(source):
     window = (date(2019, 1, 1), date(2019, 1, 2))
     bad = {**record("2019-01-01"), "count": "abc"}
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, window, [Page("GET x", [record("2019-01-01"), bad])])
         kept = conn.execute(
             "select record_index, reason, payload->>'count' from audit.rejected_records where batch_id = %s",
@@ -114,7 +112,7 @@ def test_a_load_that_fails_inside_the_database_leaves_the_previous_rows(source):
     import psycopg
 
     window = (date(2019, 1, 1), date(2019, 1, 2))
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         load_batch(conn, source, COUNTS, window, [Page("GET a", [record("2019-01-01", count=3)])])
         # Valid for the loader, refused by the table mid-COPY (the loader stores whatever it accepts, so the
         # refusal is made here: a constraint the loader knows nothing of).
@@ -134,7 +132,7 @@ def test_a_second_record_with_the_same_key_is_quarantined_not_counted_twice(sour
     window = (date(2019, 1, 1), date(2019, 1, 2))
     records = [record("2019-01-01", 3), record("2019-01-01", 3), record("2019-01-01", 4),
                record("2019-01-01", 1, unit="843")]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, window, [Page("GET twice", records)])
         reasons = [r[0] for r in conn.execute(
             "select reason from audit.rejected_records where batch_id = %s order by record_index",
@@ -149,9 +147,10 @@ def test_a_field_the_source_renamed_fails_the_load_by_name_and_loads_nothing(sou
 
     window = (date(2019, 1, 1), date(2019, 1, 2))
     renamed = [{**{k: v for k, v in record("2019-01-01").items() if k != "count"}, "so_luong": 1}]
-    with db.connect() as conn, pytest.raises(SchemaDriftError, match=r"no record has 'count'.*so_luong"):
+    with db.connect(db.admin_target()) as conn, \
+            pytest.raises(SchemaDriftError, match=r"no record has 'count'.*so_luong"):
         load_batch(conn, source, COUNTS, window, [Page("GET renamed", renamed)])
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         assert not conn.execute("select 1 from audit.load_batches where request = 'GET renamed'").fetchall()
 
 
@@ -180,7 +179,7 @@ def test_an_optional_field_renamed_everywhere_is_schema_drift_not_a_null(databas
 
 def test_a_window_with_nothing_to_read_is_an_empty_batch_not_a_crash(source):
     window = (date(2019, 1, 10), date(2019, 1, 11))
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, window, [])
     assert (result.pages, result.row_count, result.rejected_count) == (0, 0, 0)
 
@@ -194,21 +193,21 @@ def unit(number: int) -> dict:
 
 
 def units_loaded(source) -> int:
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         return conn.execute(f"select count(*) from {source.raw_table(UNITS)}").fetchone()[0]
 
 
 @pytest.fixture()
 def snapshot_source(source):
     yield source
-    with db.connect(autocommit=True) as conn:
+    with db.connect(db.admin_target(), autocommit=True) as conn:
         conn.execute(f"drop table if exists {source.raw_table(UNITS)}")
 
 
 @pytest.mark.parametrize("shrunk_to", [0, 4])
 def test_a_snapshot_that_lost_more_than_half_its_rows_is_refused_and_the_previous_one_kept(snapshot_source,
                                                                                             shrunk_to):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(10)])])
         with pytest.raises(SnapshotShrinkRefused, match=rf"with {shrunk_to} rows against 10 .* accept_shrink"):
             load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(shrunk_to)])])
@@ -216,7 +215,7 @@ def test_a_snapshot_that_lost_more_than_half_its_rows_is_refused_and_the_previou
 
 
 def test_a_snapshot_that_shrinks_a_little_or_is_accepted_by_an_operator_loads(snapshot_source):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(10)])])
         load_batch(conn, snapshot_source, UNITS, None, [Page("GET units", [unit(n) for n in range(5)])])
         assert units_loaded(snapshot_source) == 5

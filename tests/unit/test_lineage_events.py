@@ -14,11 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from loading import source_of_its_own
 from openlineage.client.uuid import generate_static_uuid
 
 from egov.core import db
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
-from egov.core.sources import ONESTOP, Source
+from egov.core.sources import ONESTOP
 from egov.ingest.connectors.base import Page
 from egov.ingest.loader import load_batch
 from egov.openlineage import runs
@@ -304,10 +305,8 @@ def test_a_misconfiguration_is_a_clear_error_before_the_job_runs(events_path, mo
 @pytest.fixture()
 def source(database):
     """The one-stop source under a raw table name of the test's own."""
-    key = f"l{uuid.uuid4().hex[:8]}"
-    yield Source(**{**ONESTOP.__dict__, "key": key})
-    with db.connect(autocommit=True) as conn:
-        conn.execute(f"drop table if exists raw.{key}__dossier_counts")
+    with source_of_its_own("l") as own:
+        yield own
 
 
 def count_record(day: str, count=1) -> dict:
@@ -322,14 +321,14 @@ def test_a_load_completes_its_run_after_the_batch_is_committed(events_path, sour
     def emit_and_look(emitter, run, state, error=None):
         if state.value == "COMPLETE":
             batch_id = run.facets["egov_batch"].batch_id
-            with db.connect() as other:  # another session sees only what was committed
+            with db.connect(db.admin_target()) as other:  # another session sees only what was committed
                 committed_at_complete.append(other.execute(
                     "select row_count from audit.load_batches where batch_id = %s", (batch_id,)).fetchone())
         emit(emitter, run, state, error)
 
     monkeypatch.setattr(runs, "_emit", emit_and_look)
     window = (date(2019, 1, 1), date(2019, 1, 3))
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, window, [
             Page("GET a", [count_record("2019-01-01"), count_record("2019-01-02", 2), {"date": "2019-01-02"}])])
 
@@ -353,13 +352,13 @@ def test_a_load_that_fails_is_a_failed_run_of_a_batch_that_never_landed(events_p
     from egov.ingest.errors import SchemaDriftError
 
     renamed = [{k: v for k, v in count_record("2019-01-01").items() if k != "count"} | {"so_luong": 1}]
-    with db.connect() as conn, pytest.raises(SchemaDriftError):
+    with db.connect(db.admin_target()) as conn, pytest.raises(SchemaDriftError):
         load_batch(conn, source, COUNTS, (date(2019, 1, 1), date(2019, 1, 2)), [Page("GET renamed", renamed)])
     start, fail = written(events_path)
     assert (start["eventType"], fail["eventType"]) == ("START", "FAIL")
     batch_id = fail["run"]["facets"]["egov_batch"]["batch_id"]
     assert "so_luong" in fail["run"]["facets"]["errorMessage"]["message"]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         assert conn.execute("select 1 from audit.load_batches where batch_id = %s", (batch_id,)).fetchone() is None
 
 
@@ -413,7 +412,7 @@ def test_a_dbt_invocation_is_a_run_from_its_sources_and_seeds_to_the_models_it_b
         events_path, fake_dbt, database):
     from egov.transform import dbt
 
-    result = dbt.build(database, select="staging")
+    result = dbt.build(db.job_target("dbt"), select="staging")
     start, complete = written(events_path)
     assert (start["job"]["name"], start["eventType"], complete["eventType"]) == ("dbt.build", "START", "COMPLETE")
     namespace = f"postgres://{database.host}:{database.port}"
@@ -433,7 +432,7 @@ def test_a_failed_dbt_invocation_is_a_failed_run_with_its_invocation_id(events_p
 
     fake_dbt["exit_code"] = 1
     with pytest.raises(dbt.DbtError, match="fct_broken"):
-        dbt.run_dbt(["run"], database)
+        dbt.run_dbt(["run"], db.job_target("dbt"))
     start, fail = written(events_path)
     assert (fail["job"]["name"], start["eventType"], fail["eventType"]) == ("dbt.run", "START", "FAIL")
     assert fail["run"]["facets"]["egov_dbt"]["invocation_id"] == fake_dbt["id"]

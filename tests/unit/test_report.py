@@ -302,7 +302,8 @@ def test_a_period_with_nothing_published_is_one_line_and_exit_2(capsys):
 @pytest.mark.parametrize(("fmt", "magic"), [("html", b"<!DOCTYPE html>"), ("md", b"**UBND"), ("xlsx", b"PK")])
 def test_the_command_writes_the_report_under_the_state_folder_and_prints_the_path(
         data, monkeypatch, tmp_path, capsys, fmt, magic):
-    monkeypatch.setattr(db, "connect", lambda: contextlib.nullcontext(None))
+    monkeypatch.setattr(db, "job_target", lambda key: key)
+    monkeypatch.setattr(db, "connect", lambda target: contextlib.nullcontext(None))
     monkeypatch.setattr(report, "load_report", lambda conn, period: data)
     monkeypatch.setattr(config, "state_dir", lambda: tmp_path)
     assert cli.main(["report", "2019Q1", "--lang", "vi", "--format", fmt]) == 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from egov.cli.common import say
-from egov.core import config, db
-from egov.core.warehouse import ACCESS_ROLES
+from egov.core import config, db, roles
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
@@ -14,9 +13,10 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=["up", "down", "status", "url"])
     database = p.add_mutually_exclusive_group()
     database.add_argument("--airflow", action="store_true", help="with url: the Airflow metadata database")
-    database.add_argument("--role", choices=list(ACCESS_ROLES),
-                          help="with url: the warehouse as the read-only role of BI tools or of auditors")
-    p.add_argument("--show-password", action="store_true", help="with url --role: the password instead of ***")
+    database.add_argument("--role", choices=[*roles.LOGINS, "admin"], default="auditor",
+                          help="with url: the warehouse as this job's or consumer's role (default auditor: reads "
+                               "everything, changes nothing); admin: the administrator `egov db up` signs in as")
+    p.add_argument("--show-password", action="store_true", help="with url: the password instead of ***")
     p.set_defaults(func=cmd_db)
 
 
@@ -32,10 +32,10 @@ def cmd_db(args: argparse.Namespace) -> int:
         say(f"{status.mode} server {state}; url {status.url or '-'}"
             + (f"; pid {status.pid}; data {status.data_dir}" if status.pid else ""))
         return 0 if status.running else 3
-    elif args.action == "url" and args.role:
-        url = db.role_target(args.role).url()
-        say(url if args.show_password else config.redact(url))
     elif args.action == "url":
-        target = db.airflow_target() if args.airflow else db.warehouse_target()
-        say(target.url())
+        if args.airflow:
+            target = db.airflow_target()
+        else:
+            target = db.admin_target() if args.role == "admin" else db.job_target(args.role)
+        say(target.url() if args.show_password else config.redact(target.url()))
     return 0

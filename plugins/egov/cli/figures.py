@@ -71,7 +71,7 @@ def _print_figure_table(figures: list[dict], reference: dict[str, str], value_he
 
 def _current_figures(period: Period) -> list[dict]:
     """The figures as the warehouse knows them now (reporting.rpt_report_figures), published or not."""
-    with db.connect() as conn:
+    with db.connect(db.job_target("bi")) as conn:
         rows = period_figures(conn, period)
     return [{"figure_id": figure_id, "value": value, "unit": unit} for figure_id, value, unit in rows]
 
@@ -80,7 +80,7 @@ def show_figures(period: Period, as_json: bool, current: bool = False) -> int:
     if current:
         figures = _current_figures(period)
     else:
-        with db.connect() as conn:
+        with db.connect(db.job_target("bi")) as conn:
             figures = published_figures(conn, period)
     if as_json:
         release_keys = ("version", "release_id", "published_at", "validation_id")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import zipfile
+import sys
 from pathlib import Path
 
 from egov.cli.common import CommandError, say
 from egov.core import config, db
-from egov.core.periods import parse_period
+from egov.core.periods import Period, parse_period
 from egov.core.values import plain_number
 from egov.publication import audit_pack, publish, report
 from egov.publication.release import release_diff
@@ -31,25 +31,36 @@ def register(subcommands: argparse._SubParsersAction) -> None:
                    help="file to write (default: <state dir>/reports/<period>_<lang>.<format>)")
     p.set_defaults(func=cmd_report)
     p = subcommands.add_parser("audit-pack",
-                               help="one archive with everything behind a release, and its SHA-256 manifest")
+                               help="one signed archive with everything behind a release, or check one")
     p.add_argument("period", nargs="?", help="quarter (2019Q1) or year (2019)")
     p.add_argument("--version", type=int, help="a past version of the release (default: the latest)")
     p.add_argument("--output", help="the archive's path (default: .egov/audit/audit_pack_PERIOD_vN.zip)")
-    p.add_argument("--verify", metavar="FILE", help="check an archive against its manifest instead")
+    p.add_argument("--verify", metavar="FILE",
+                   help="check an archive instead: its members, their SHA-256 and the manifest's signature")
+    p.add_argument("--public-key", metavar="FILE", type=Path,
+                   help="with --verify: the signer's public key to trust, PEM or hex (default: this deployment's)")
+    p.add_argument("--against-warehouse", action="store_true",
+                   help="with --verify: also check the release in published.releases and the pack in "
+                        "audit.audit_packs")
+    p.add_argument("--show-public-key", action="store_true",
+                   help="print this deployment's public key (PEM), for an auditor's --public-key")
     p.set_defaults(func=cmd_audit_pack)
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """dbt build, the gate and publication in this process: for a republication by hand."""
     period = parse_period(args.period)
-    target = db.warehouse_target()
-    built = dbt.build(target)
+    # Each step signs in as its own job's role, as the DAG's tasks do.
+    transformer, checker = db.job_target("dbt"), db.job_target("gate")
+    built = dbt.build(transformer)
     say(f"dbt build {built.invocation_id}: {built.statuses}")
-    with db.connect() as conn:
+    with db.connect(transformer) as conn:
         dbt.record_invocation(conn, built)
-        outcome = gate.run_gate(conn, period, target, dbt_invocation_id=built.invocation_id)
-        if not outcome.success:
-            raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
+    with db.connect(checker) as conn:
+        outcome = gate.run_gate(conn, period, checker, dbt_invocation_id=built.invocation_id)
+    if not outcome.success:
+        raise CommandError(f"the gate blocked {period.label}; the previous release stays:\n{outcome.explain()}")
+    with db.connect(db.job_target("publisher")) as conn:
         try:
             release = publish.publish(conn, period, outcome.validation_id, reason=args.reason)
         except publish.PublicationError as refused:
@@ -67,7 +78,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """The report's figures section from the period's latest release, written to a file."""
     period = parse_period(args.period)
-    with db.connect() as conn:
+    # The report names the gate run behind its release (audit): the auditor's read-only role reads both.
+    with db.connect(db.job_target("auditor")) as conn:
         try:
             data = report.load_report(conn, period)
         except report.ReportError as refused:
@@ -80,30 +92,62 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_pack(args: argparse.Namespace) -> int:
-    """Write the auditor pack of a release, or check one against its SHA-256 manifest."""
-
-    if args.verify:
-        try:
-            outcome = audit_pack.verify(Path(args.verify))
-        except (OSError, zipfile.BadZipFile) as unreadable:
-            raise CommandError(f"cannot read {args.verify}: {unreadable}") from None
-        for problem in outcome.problems:
-            say(f"  {problem}")
-        say(f"{args.verify}: {outcome.files} files " + ("match their SHA-256 manifest" if outcome.ok else
-                                                      "do NOT match their SHA-256 manifest"))
-        return 0 if outcome.ok else 1
+    """Write the signed auditor pack of a release, check one, or show the key that signs them."""
+    if (args.public_key or args.against_warehouse) and not args.verify:
+        raise CommandError("--public-key and --against-warehouse go with --verify FILE")
+    try:
+        if args.show_public_key:
+            sys.stdout.write(audit_pack.public_pem(audit_pack.deployment_key().public_key()).decode())
+            return 0
+        if args.verify:
+            trusted = (audit_pack.read_public_key(args.public_key) if args.public_key
+                       else audit_pack.deployment_public_key())
+            return _verify_pack(Path(args.verify), trusted, args.against_warehouse)
+    except audit_pack.SigningKeyError as unusable:
+        raise CommandError(str(unusable)) from None
     if not args.period:
         raise CommandError("give the period to pack (egov audit-pack 2019Q1), or --verify FILE")
-    period = parse_period(args.period)
-    with db.connect() as conn:
+    return _make_pack(parse_period(args.period), args.version, args.output)
+
+
+def _verify_pack(path: Path, trusted: audit_pack.TrustedKey | None, against_warehouse: bool) -> int:
+    """Every problem on its own line, then the verdict; exit code 0 only when nothing is wrong."""
+    checked = audit_pack.verify(path, trusted)
+    problems = list(checked.problems)
+    if against_warehouse:
+        with db.connect(db.job_target("auditor")) as conn:
+            problems += audit_pack.against_warehouse(conn, checked)
+    for problem in problems:
+        say(f"  {problem}")
+    if problems:
+        say(f"{path}: does NOT verify ({len(problems)} problem{'s' * (len(problems) > 1)})")
+        return 1
+    assert trusted is not None  # without a trusted key, verify names that as a problem
+    say(f"{path}: verified: {checked.members_matched} members match MANIFEST.sha256, signed by the trusted key "
+        f"{trusted.key_id} ({trusted.source})")
+    if against_warehouse and checked.release:
+        say(f"  release {checked.release.release_id} ({checked.release.period} version {checked.release.version}) "
+            f"and its figures are as published.releases holds them; the pack is recorded in audit.audit_packs")
+    return 0
+
+
+def _make_pack(period: Period, version: int | None, output: str | None) -> int:
+    with db.connect(db.job_target("auditor")) as conn:
         try:
-            release = audit_pack.release_of(conn, period, args.version)
-            output = Path(args.output) if args.output else (
+            release = audit_pack.release_of(conn, period, version)
+            path = Path(output) if output else (
                 config.state_dir() / "audit" / f"audit_pack_{period.label}_v{release['version']}.zip")
-            path, digest = audit_pack.write(conn, period, output, release["version"])
+            made = audit_pack.write(conn, period, path, release["version"])
         except audit_pack.AuditPackError as refused:
             raise CommandError(str(refused)) from None
-    outcome = audit_pack.verify(path)
-    say(f"{path}: {outcome.files} files, SHA-256 of the manifest {digest}")
-    say("verified against its own manifest" if outcome.ok else "does NOT verify: " + "; ".join(outcome.problems))
-    return 0 if outcome.ok else 1
+        checked = audit_pack.verify(made.path, audit_pack.deployment_public_key())
+        problems = [*checked.problems, *audit_pack.against_warehouse(conn, checked)]
+    say(f"{made.path}: release {made.release_id} ({period.label} version {made.version}), "
+        f"{checked.members_matched} members")
+    say(f"  SHA-256 of its manifest {made.manifest_sha256}, signed by key {made.key_id}; recorded in "
+        "audit.audit_packs")
+    if problems:
+        say("does NOT verify: " + "; ".join(problems))
+        return 1
+    say("verified: its signature, its members and the warehouse's record of it")
+    return 0

@@ -29,5 +29,5 @@ def cmd_airflow(args: argparse.Namespace) -> int:
 def cmd_dbt(args: argparse.Namespace) -> int:
     os.chdir(config.DBT_PROJECT_DIR)
     dbt_bin = config.venv_tool("dbt")
-    os.execvpe(dbt_bin, [dbt_bin, *args.dbt_args], dbt.dbt_env(db.warehouse_target()))
+    os.execvpe(dbt_bin, [dbt_bin, *args.dbt_args], dbt.dbt_env(db.job_target("dbt")))
     return 0  # not reached

@@ -27,7 +27,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 def cmd_trace(args: argparse.Namespace) -> int:
     """One figure's chain in full, or every figure of the period a line each; exit 1 unless all reconcile."""
     period = parse_period(args.period)
-    with db.connect() as conn:
+    with db.connect(db.job_target("auditor")) as conn:
         try:
             if args.figure:
                 traces = {args.figure: trace.trace_figure(conn, period, args.figure, args.version, not args.no_verify)}

@@ -34,7 +34,7 @@ def cmd_waive(args: argparse.Namespace) -> int:
     if not args.reason.strip():
         raise CommandError("a waiver needs a reason (--reason)")
     waiver_id = uuid.uuid4()
-    with db.connect() as conn:
+    with db.connect(db.job_target("publisher")) as conn:
         # A waiver cannot be taken back: a mistyped unit must be refused, not recorded.
         if args.agency and not conn.execute("select 1 from marts.dim_agency where agency_code = %s",
                                             (args.agency,)).fetchone():

@@ -29,7 +29,7 @@ PLUGINS_DIR = PROJECT_ROOT / "plugins"
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 #: Schemas of the warehouse database, one per layer.
-WAREHOUSE_SCHEMAS = ("raw", "staging", "marts", "reporting", "published", "audit", "lineage")
+WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reporting", "published", "audit", "lineage")
 
 EXTERNAL_URL_VAR = "EGOV_DATABASE_URL"
 

@@ -11,8 +11,11 @@ here (Airflow, dbt, Great Expectations, psql) wants one long-lived server on
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
+import logging
 import os
+import secrets
 import socket
 import subprocess
 import time
@@ -23,13 +26,15 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from egov.core import config
+from egov.core import config, grants, roles
 from egov.core.sources import SOURCES
-from egov.core.warehouse import ACCESS_ROLES, ensure_access_roles, ensure_ddl, ensure_raw_table
+from egov.core.warehouse import ensure_ddl, ensure_raw_table
 
 SERVER_USER = "postgres"
 FIRST_PORT = 54329
 START_TIMEOUT_S = 60
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(RuntimeError):
@@ -94,7 +99,7 @@ class EmbeddedServer:
     def target(self, dbname: str) -> config.PgTarget:
         if self.port is None:
             raise DatabaseError("the embedded server has never been started: run `egov db up`")
-        return config.PgTarget("127.0.0.1", self.port, SERVER_USER, "", dbname)
+        return config.PgTarget("127.0.0.1", self.port, SERVER_USER, superuser_password(), dbname)
 
     def pid(self) -> int | None:
         """The postmaster's pid if it is alive, read from postmaster.pid."""
@@ -136,16 +141,37 @@ class EmbeddedServer:
         os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
 
     def _init_cluster(self) -> None:
-        self._run(
-            "initdb",
-            "-D",
-            str(self.data_dir),
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C.UTF-8",
-            "-U",
-            SERVER_USER,
-        )
+        # initdb reads the superuser's password from a file (never from its command line, which `ps` shows).
+        pwfile = self.root / ".initdb-password"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(superuser_password() + "\n")
+        if self._os_user is not None:
+            import pwd
+
+            entry = pwd.getpwnam(self._os_user)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        try:
+            self._run("initdb", "-D", str(self.data_dir), "--auth=scram-sha-256", f"--pwfile={pwfile}",
+                      "--encoding=UTF8", "--locale=C.UTF-8", "-U", SERVER_USER)
+        finally:
+            pwfile.unlink(missing_ok=True)
+
+    def _require_passwords(self) -> None:
+        """A cluster made by an earlier version trusted every local connection: give the superuser its
+        password (as a SCRAM verifier) and make every ``trust`` line of pg_hba.conf ask for one."""
+        hba = self.data_dir / "pg_hba.conf"
+        lines = hba.read_text().splitlines(keepends=True)
+        if not any(_is_trust_line(line) for line in lines):
+            return
+        target = self.target("postgres")
+        with psycopg.connect(dataclasses.replace(target, password="").url(), autocommit=True) as conn:
+            verifier = grants.scram_verifier(conn, SERVER_USER, target.password)
+            conn.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(SERVER_USER),
+                                                                    sql.Literal(verifier)))
+        hba.write_text("".join(line.replace("trust", "scram-sha-256") if _is_trust_line(line) else line
+                               for line in lines))
+        self._run("pg_ctl", "-D", str(self.data_dir), "reload")
 
     def _write_settings(self, port: int) -> None:
         # An include file of our own keeps postgresql.conf as initdb wrote it.
@@ -172,6 +198,7 @@ class EmbeddedServer:
     def up(self) -> ServerStatus:
         """Start the server if it is not running; reuse it if it is."""
         if self.is_running():
+            self._require_passwords()
             return self.status()
         self.root.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
@@ -182,6 +209,7 @@ class EmbeddedServer:
         self._write_settings(port)
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w",
                   "-t", str(START_TIMEOUT_S), "start")
+        self._require_passwords()
         _wait_ready(self.target("postgres"))
         return self.status()
 
@@ -200,8 +228,19 @@ class EmbeddedServer:
 
     def status(self) -> ServerStatus:
         running = self.is_running()
-        url = self.target(config.warehouse_db_name()).url() if self.port else ""
+        url = config.redact(self.target(config.warehouse_db_name()).url()) if self.port else ""
         return ServerStatus("embedded", running, url, self.pid(), self.data_dir)
+
+
+def superuser_password() -> str:
+    """The embedded server's superuser secret: generated once, kept 0600 in the state folder, never printed.
+    Only ``egov db up`` (and the demo's provisioning of simulated systems) signs in with it."""
+    return config.persistent_secret("postgres_password", lambda: secrets.token_urlsafe(32))
+
+
+def _is_trust_line(line: str) -> bool:
+    words = line.split("#", 1)[0].split()
+    return bool(words) and words[-1] == "trust"
 
 
 def _accepts(port: int) -> bool:
@@ -228,23 +267,36 @@ def external_url() -> str | None:
     return os.environ.get(config.EXTERNAL_URL_VAR) or None
 
 
-def warehouse_target() -> config.PgTarget:
-    """The warehouse database: the external URL's database, or the embedded server's."""
+def admin_target() -> config.PgTarget:
+    """The administrator's way into the warehouse database: the external URL, or the embedded superuser.
+
+    Only ``egov db up`` (the bootstrap) and the demo's provisioning of simulated systems sign in with it;
+    every job, command and consumer signs in as its own role (:func:`job_target`).
+    """
     url = external_url()
     if url:
         return config.parse_pg_url(url)
     return EmbeddedServer().target(config.warehouse_db_name())
 
 
+def job_target(key: str) -> config.PgTarget:
+    """How the login role ``key`` of ``egov.core.roles`` (loader, dbt, gate, publisher, bi, auditor) signs in to
+    the warehouse; ``airflow`` signs in to the Airflow metadata database."""
+    role = roles.login(key)
+    admin = admin_target()
+    dbname = config.airflow_db_name() if role is roles.AIRFLOW else admin.dbname
+    return config.PgTarget(admin.host, admin.port, role.name, role.password(), dbname)
+
+
 def airflow_target() -> config.PgTarget:
-    """The Airflow metadata database, on the same server as the warehouse."""
-    return warehouse_target().with_db(config.airflow_db_name())
+    """The Airflow metadata database, on the same server as the warehouse, as its owner ``egov_airflow``."""
+    return job_target(roles.AIRFLOW.key)
 
 
 def up() -> ServerStatus:
     """Make the server reachable and the databases and schemas exist."""
     if external_url():
-        status = ServerStatus("external", True, config.redact(warehouse_target().url()))
+        status = ServerStatus("external", True, config.redact(admin_target().url()))
     else:
         status = EmbeddedServer().up()
     bootstrap()
@@ -259,7 +311,7 @@ def down() -> bool:
 
 def status() -> ServerStatus:
     if external_url():
-        target = warehouse_target()
+        target = admin_target()
         try:
             _wait_ready(target, timeout_s=2)
             running = True
@@ -286,27 +338,69 @@ def ensure_database(server: config.PgTarget, dbname: str) -> None:
 
 
 def bootstrap() -> None:
-    """Create the warehouse and Airflow databases, the warehouse schemas and the consumer roles (idempotent)."""
-    warehouse = warehouse_target()
-    for dbname in (warehouse.dbname, config.airflow_db_name()):
-        ensure_database(warehouse, dbname)
-    with psycopg.connect(warehouse.url(), autocommit=True) as conn:
+    """Bring the server to the declared state (idempotent): databases, roles, schemas, tables, owners, grants."""
+    admin = admin_target()
+    ensure_database(admin, admin.dbname)
+    ensure_database(admin, config.airflow_db_name())
+    with psycopg.connect(admin.url(), autocommit=True) as conn:
+        grants.ensure_server_roles(conn)
         for schema in config.WAREHOUSE_SCHEMAS:
             conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        ensure_ddl(conn)
-        for source in SOURCES.values():
-            for entity in source.entities:
-                ensure_raw_table(conn, source.raw_table(entity))
+        grants.transfer_ownership(conn)
+        with _acting_as(conn, roles.OWNER):
+            ensure_ddl(conn)
+            for source in SOURCES.values():
+                for entity in source.entities:
+                    ensure_raw_table(conn, source.raw_table(entity))
         # Last, so that the grants cover every table made above.
-        ensure_access_roles(conn)
+        grants.ensure_grants(conn)
+        grants.warn_where_roles_can_create(conn)
+    _hand_airflow_its_database(admin.with_db(config.airflow_db_name()))
 
 
-def role_target(key: str) -> config.PgTarget:
-    """How the consumer role ``key`` (``bi`` or ``auditor``, see ``egov.core.warehouse.ACCESS_ROLES``) signs in."""
-    role = ACCESS_ROLES[key]
-    warehouse = warehouse_target()
-    return config.PgTarget(warehouse.host, warehouse.port, role.name, role.password(), warehouse.dbname)
+@contextlib.contextmanager
+def _acting_as(conn: psycopg.Connection, role: str):
+    """Objects made inside the block belong to ``role``; if the administrator may not act as it, to itself,
+    with a warning (a hosted server's owner that is not a member of the owner role)."""
+    try:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        log.warning("%s may not act as %s (%s): the tables it creates stay its own, and it can change them; "
+                    "an administrator must run: grant %s to %s", conn.info.user, role, grants.reason(exc),
+                    role, conn.info.user)
+        yield
+        return
+    try:
+        yield
+    finally:
+        conn.execute("reset role")
 
 
-def connect(target: config.PgTarget | None = None, **kwargs) -> psycopg.Connection:
-    return psycopg.connect((target or warehouse_target()).url(), **kwargs)
+def _hand_airflow_its_database(target: config.PgTarget) -> None:
+    """Airflow migrates its own schema as ``egov_airflow``, the owner of its database; nobody else connects."""
+    owner = sql.Identifier(roles.AIRFLOW.name)
+    database = sql.Identifier(target.dbname)
+    with psycopg.connect(target.url(), autocommit=True) as conn:
+        statements = [sql.SQL("alter database {} owner to {}").format(database, owner),
+                      sql.SQL("revoke all on database {} from public").format(database)]
+        # Tables an earlier version made as the administrator.
+        statements += [sql.SQL("alter {} {} owner to {}").format(sql.SQL(kind), sql.SQL(name), owner)
+                       for kind, name in conn.execute(
+                           "select case c.relkind when 'S' then 'sequence' when 'v' then 'view' else 'table' end, "
+                           "c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                           "where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'S') "
+                           "and c.relowner <> %s::regrole "
+                           "and not (c.relkind = 'S' and exists (select from pg_depend d where d.objid = c.oid "
+                           "and d.deptype in ('a', 'i')))", (roles.AIRFLOW.name,)).fetchall()]
+        try:
+            with conn.transaction():
+                for statement in statements:
+                    conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            log.warning("%s may not hand database %s to %s (%s); an administrator must run: %s", conn.info.user,
+                        target.dbname, roles.AIRFLOW.name, grants.reason(exc),
+                        "; ".join(statement.as_string(conn) for statement in statements))
+
+
+def connect(target: config.PgTarget, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(target.url(), **kwargs)

@@ -3,24 +3,16 @@
 dbt owns ``staging``, ``marts`` and ``reporting``; everything it reads from
 ``raw`` and everything auditors read in ``audit`` and ``published`` is
 created here, so that a fresh database is ready before the first extract.
-So are the login roles of the warehouse's consumers (BI tools, auditors),
-which may read their schemas and change nothing.
+They are created by the administrator acting as ``egov_owner`` (``egov.core.roles``), which no login
+role is a member of.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import secrets
-from dataclasses import dataclass
-
 import psycopg
 from psycopg import sql
 
-from egov.core import config
 from egov.core.rows import one_row
-
-log = logging.getLogger(__name__)
 
 AUDIT_DDL = """
 create table if not exists audit.load_batches (
@@ -199,27 +191,69 @@ join published.releases r using (release_id)
 where r.version = (select max(version) from published.releases x where x.period = r.period);
 comment on view published.current_figures is 'The latest published version of every period.';
 
+-- Audit packs (egov audit-pack): the keys that sign them and every pack made. In the audit schema, but
+-- created here, after published.releases, which a pack refers to.
+create table if not exists audit.signing_keys (
+    key_id      text        primary key check (key_id ~ '^[0-9a-f]{64}$'),
+    public_key  bytea       not null unique check (length(public_key) = 32),
+    algorithm   text        not null default 'Ed25519' check (algorithm = 'Ed25519'),
+    created_at  timestamptz not null default clock_timestamp()
+);
+comment on table audit.signing_keys is
+    'Public keys that signed audit packs: one per deployment, recorded with its first pack. Append-only.';
+comment on column audit.signing_keys.key_id is 'SHA-256 (hex) of the 32 raw bytes of the public key.';
+comment on column audit.signing_keys.public_key is
+    'The Ed25519 public key, 32 raw bytes (encode(public_key, ''hex'') is what egov audit-pack --public-key reads).';
+
+create table if not exists audit.audit_packs (
+    pack_id       uuid        primary key,
+    pack_sha256   text        not null check (pack_sha256 ~ '^[0-9a-f]{64}$'),
+    release_id    uuid        not null references published.releases (release_id),
+    content_hash  text        not null,
+    key_id        text        not null references audit.signing_keys (key_id),
+    signature     bytea       not null check (length(signature) = 64),
+    made_at       timestamptz not null default clock_timestamp(),
+    made_by       text        not null default current_user
+);
+create index if not exists audit_packs_pack_sha256 on audit.audit_packs (pack_sha256);
+comment on table audit.audit_packs is
+    'Every audit pack made: egov audit-pack --verify --against-warehouse looks a pack up here. Append-only.';
+comment on column audit.audit_packs.pack_sha256 is
+    'SHA-256 of the pack''s MANIFEST.sha256, which fixes every member''s bytes (the zip around them may differ).';
+comment on column audit.audit_packs.content_hash is 'published.releases.content_hash of the release packed.';
+comment on column audit.audit_packs.signature is 'Ed25519 signature of MANIFEST.sha256 (the pack''s .sig member).';
+
 """
 
 #: Tables whose rows, once written, stand: releases and the records an auditor traces them through.
 IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
                     "published.release_batches", "published.release_indicators", "audit.coverage_waivers",
-                    "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches")
+                    "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches",
+                    "audit.rejected_records", "audit.signing_keys", "audit.audit_packs")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:
-    conn.execute(AUDIT_DDL)
-    conn.execute(PUBLISHED_DDL)
-    for qualified in IMMUTABLE_TABLES:
-        schema, table = qualified.split(".")
-        trigger = sql.Identifier(f"{table}_append_only")
-        conn.execute(sql.SQL("drop trigger if exists {} on {}").format(trigger, sql.Identifier(schema, table)))
-        conn.execute(
-            sql.SQL(
-                "create trigger {} before update or delete or truncate on {} "
-                "for each statement execute function published.forbid_change()"
-            ).format(trigger, sql.Identifier(schema, table))
-        )
+    """Create what is missing, in one transaction. An existing guard is never dropped to be made again: a
+    re-run leaves no moment in which an append-only table could be changed."""
+    with conn.transaction():
+        conn.execute(AUDIT_DDL)
+        conn.execute(PUBLISHED_DDL)
+        for qualified in IMMUTABLE_TABLES:
+            schema, table = qualified.split(".")
+            trigger = f"{table}_append_only"
+            if conn.execute("select 1 from pg_trigger where tgrelid = %s::regclass and tgname = %s",
+                            (qualified, trigger)).fetchone():
+                continue
+            conn.execute(
+                sql.SQL(
+                    "create trigger {} before update or delete or truncate on {} "
+                    "for each statement execute function published.forbid_change()"
+                ).format(sql.Identifier(trigger), sql.Identifier(schema, table))
+            )
+
+
+def missing_raw_table(conn: psycopg.Connection, raw_table: str) -> bool:
+    return bool(one_row(conn, "select to_regclass(%s) is null", (raw_table,))[0])
 
 
 def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
@@ -257,147 +291,3 @@ def ensure_raw_table(conn: psycopg.Connection, raw_table: str) -> None:
             ident, sql.Literal("Records as the source sent them (payload), with the batch that loaded them.")
         )
     )
-
-
-@dataclass(frozen=True)
-class AccessRole:
-    """A login role for consumers of the warehouse: it reads ``schemas`` and may change nothing."""
-
-    name: str
-    password_var: str
-    schemas: tuple[str, ...]
-
-    def password(self) -> str:
-        """From ``password_var`` if set, else generated once and kept in the state folder."""
-        return os.environ.get(self.password_var) or config.persistent_secret(
-            f"{self.name}_password", lambda: secrets.token_urlsafe(24))
-
-    def password_source(self) -> str:
-        """Where the password comes from, for messages that must not show it."""
-        return f"${self.password_var} or {config.state_dir() / 'secrets' / f'{self.name}_password'}"
-
-
-#: The consumer roles, by the name ``egov db url --role`` knows them by.
-ACCESS_ROLES = {
-    "bi": AccessRole("egov_bi_reader", "EGOV_BI_READER_PASSWORD", ("marts", "reporting", "published")),
-    "auditor": AccessRole("egov_auditor", "EGOV_AUDITOR_PASSWORD",
-                          ("marts", "reporting", "published", "audit", "lineage")),
-}
-# Any constant works: it only keeps two bootstraps of one database from granting at the same time.
-ACCESS_LOCK_KEY = 840_019_002
-# Whatever a role holds in a schema is taken back first, so that it ends with exactly its own schemas.
-REVOKE_TEMPLATES = (
-    "revoke all on schema {schema} from {role}",
-    "revoke all on all tables in schema {schema} from {role}",
-    "alter default privileges for role {owner} in schema {schema} revoke all on tables from {role}",
-)
-# Default privileges keep tables created later readable: dbt recreates its tables on every run and the
-# Python side creates published and audit tables. Views count as tables.
-GRANT_TEMPLATES = (
-    "grant usage on schema {schema} to {role}",
-    "grant select on all tables in schema {schema} to {role}",
-    "alter default privileges for role {owner} in schema {schema} grant select on tables to {role}",
-)
-
-
-def ensure_access_roles(conn: psycopg.Connection) -> None:
-    """Create the consumer roles and grant each exactly its schemas, now and for tables created later.
-
-    ``conn`` is the warehouse owner's, in autocommit mode. Missing privileges (an external server's owner
-    without CREATEROLE) do not fail the bootstrap: a warning says what an administrator must run.
-    """
-    owner = one_row(conn, "select current_user")[0]
-    # Before PostgreSQL 15 everyone could create tables in schema public; a non-owner's revoke only warns,
-    # and _warn_where_it_can_create says so.
-    conn.execute("revoke create on schema public from public")
-    for role in ACCESS_ROLES.values():
-        ensure_access_role(conn, role, owner)
-
-
-def ensure_access_role(conn: psycopg.Connection, role: AccessRole, owner: str) -> None:
-    """Bring one role to its password and to reading exactly its schemas: ``owner``'s tables, now and later."""
-    if not _ensure_login(conn, role):
-        return
-    statements = _privilege_statements(role, owner, conn.info.dbname)
-    try:
-        with conn.transaction():
-            conn.execute("select pg_advisory_xact_lock(%s)", (ACCESS_LOCK_KEY,))
-            for statement in statements:
-                conn.execute(statement)
-    except psycopg.errors.InsufficientPrivilege as exc:
-        log.warning("%s may not grant %s its privileges in database %s (%s); an administrator must run: %s",
-                    owner, role.name, conn.info.dbname, _reason(exc),
-                    "; ".join(statement.as_string(conn) for statement in statements))
-        return
-    _warn_where_it_can_create(conn, role)
-
-
-def login_role_statement(name: str, exists: bool, password: sql.Composable) -> sql.Composed:
-    """Create login role ``name`` with no powers, or (if it ``exists``) set its password."""
-    if exists:
-        template = "alter role {} login password {}"
-    else:
-        template = "create role {} login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}"
-    return sql.SQL(template).format(sql.Identifier(name), password)
-
-
-def _ensure_login(conn: psycopg.Connection, role: AccessRole) -> bool:
-    """Create ``role`` or set its password; False if it neither exists nor could be created.
-
-    Roles belong to the server, not the database: the role may come from another database's bootstrap.
-    """
-    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role.name,)).fetchone() is not None
-    try:
-        conn.execute(login_role_statement(role.name, exists, sql.Literal(role.password())))
-    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
-        return _ensure_login(conn, role)  # another database's bootstrap created it meanwhile
-    except psycopg.errors.InsufficientPrivilege as exc:
-        if exists and _signs_in(conn, role):
-            return True  # an administrator set the password already
-        placeholder = sql.SQL("'<password from {}>'").format(sql.SQL(role.password_source()))
-        log.warning("%s may not %s role %s without CREATEROLE (%s); an administrator must run: %s%s",
-                    conn.info.user, "alter" if exists else "create", role.name, _reason(exc),
-                    login_role_statement(role.name, exists, placeholder).as_string(conn),
-                    "" if exists else f", then `egov db up` again to grant {role.name} its schemas")
-        return exists
-    return True
-
-
-def _signs_in(conn: psycopg.Connection, role: AccessRole) -> bool:
-    """Whether ``role`` signs in to the database of ``conn`` with its password."""
-    target = config.PgTarget(conn.info.host, conn.info.port, role.name, role.password(), conn.info.dbname)
-    try:
-        psycopg.connect(target.url(), connect_timeout=10).close()
-    except psycopg.OperationalError:
-        return False
-    return True
-
-
-def _reason(exc: psycopg.Error) -> str:
-    """The server's message and detail on one line."""
-    return ": ".join(part for part in (exc.diag.message_primary, exc.diag.message_detail) if part)
-
-
-def _privilege_statements(role: AccessRole, owner: str, dbname: str) -> list[sql.Composed]:
-    names = {"role": sql.Identifier(role.name), "owner": sql.Identifier(owner)}
-    statements = [
-        sql.SQL("grant connect on database {} to {role}").format(sql.Identifier(dbname), **names),
-        sql.SQL("revoke create on schema public from {role}").format(**names),
-    ]
-    for schema in config.WAREHOUSE_SCHEMAS:
-        templates = REVOKE_TEMPLATES + (GRANT_TEMPLATES if schema in role.schemas else ())
-        statements += [sql.SQL(template).format(schema=sql.Identifier(schema), **names) for template in templates]
-    return statements
-
-
-def _warn_where_it_can_create(conn: psycopg.Connection, role: AccessRole) -> None:
-    """Privileges the bootstrap cannot take back: PUBLIC's, other roles', or those of a schema it does not own."""
-    schemas = [row[0] for row in conn.execute(
-        "select nspname from pg_namespace where nspname !~ '^pg_' and nspname <> 'information_schema' "
-        "and has_schema_privilege(%s, oid, 'create') order by nspname", (role.name,))]
-    if one_row(conn, "select has_database_privilege(%s, current_database(), 'create')", (role.name,))[0]:
-        schemas.append("(new schemas: CREATE on the database)")
-    if schemas:
-        log.warning("%s can still create objects in database %s, schemas %s; an administrator must revoke "
-                    "CREATE there from PUBLIC and from the roles %s belongs to",
-                    role.name, conn.info.dbname, ", ".join(schemas), role.name)

@@ -24,7 +24,7 @@ from psycopg import sql
 from egov.core import sources
 from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
-from egov.core.warehouse import ensure_raw_table
+from egov.core.warehouse import missing_raw_table
 from egov.ingest.connectors.base import Connector, Page
 from egov.ingest.errors import SourceDataError
 from egov.ingest.payloads import escaped_json, unstorable
@@ -289,12 +289,14 @@ def _raw_identifier(raw_table: str) -> sql.Identifier:
 
 
 def _lock_raw_table(conn: psycopg.Connection, raw_table: str) -> datetime:
-    """Take the raw table's load lock, make sure the table exists, and answer the batch's ``loaded_at``."""
+    """Take the raw table's load lock, check that the table exists, and answer the batch's ``loaded_at``."""
     # Loads of one raw table are serialised: under READ COMMITTED two overlapping loads would
     # each miss the other's uncommitted rows in their delete and both copies would survive.
     # It also keeps loaded_at in commit order per table, which the incremental facts rely on.
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"load:{raw_table}",))
-    ensure_raw_table(conn, raw_table)
+    if missing_raw_table(conn, raw_table):
+        # The loader may not create tables: `egov db up` makes one per entity of the source registry.
+        raise RuntimeError(f"raw table {raw_table} does not exist: run `egov db up` to create it")
     (loaded_at,) = one_row(conn, "select clock_timestamp()")
     return loaded_at
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from egov.core import config, db
 from egov.core.sources import SOURCES
 
-WAREHOUSE_CONN_ID = "egov_warehouse"
+#: One Airflow connection to the warehouse per job, each signing in as that job's role (egov.core.roles).
+WAREHOUSE_CONN_IDS = {key: f"egov_warehouse_{key}" for key in ("loader", "dbt", "gate", "publisher")}
 
 
 def _fernet_key() -> str:
@@ -58,8 +59,9 @@ def unregister_connection(connection_id: str) -> None:
 
 
 def connection_env() -> dict[str, str]:
-    """``AIRFLOW_CONN_*`` for the warehouse and for every registered source system of the source registry."""
-    env = {f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(postgres_connection(db.warehouse_target()))}
+    """``AIRFLOW_CONN_*`` for the warehouse (one per job) and every registered source system of the registry."""
+    env = {f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(postgres_connection(db.job_target(job)))
+           for job, conn_id in WAREHOUSE_CONN_IDS.items()}
     for source in SOURCES.values():
         registered = connections_dir() / f"{source.connection_id}.json"
         if registered.exists():

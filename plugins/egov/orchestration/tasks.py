@@ -18,7 +18,7 @@ from egov.core.sources import Source
 from egov.ingest.connectors import connector_for
 from egov.ingest.connectors.base import Connector, Endpoint
 from egov.ingest.loader import LoadResult, extract_source
-from egov.orchestration.airflow_env import WAREHOUSE_CONN_ID
+from egov.orchestration.airflow_env import WAREHOUSE_CONN_IDS
 from egov.publication import publish
 from egov.quality import gate
 from egov.transform import dbt
@@ -31,12 +31,12 @@ class GateBlocked(RuntimeError):
     """The quality gate failed; the previous release stays published."""
 
 
-def connection_target(conn_id: str = WAREHOUSE_CONN_ID) -> config.PgTarget:
-    """The database behind Airflow connection ``conn_id`` (the warehouse, unless told otherwise): in a task, the
-    warehouse is where its Airflow connection points, which need not be where `egov db` points."""
+def connection_target(job: str) -> config.PgTarget:
+    """The warehouse as job ``job`` (loader, dbt, gate, publisher) signs in to it, from its Airflow connection: in a
+    task, the warehouse is where its Airflow connection points, which need not be where `egov db` points."""
     from airflow.sdk import Connection
 
-    conn = Connection.get(conn_id)
+    conn = Connection.get(WAREHOUSE_CONN_IDS[job])
     return config.PgTarget(conn.host, conn.port or 5432, conn.login or "", conn.password or "", conn.schema)
 
 
@@ -94,7 +94,7 @@ def report_period(context) -> Period:
 
 def extract(source: Source, context) -> list[LoadResult]:
     window = extract_window(context, source.lookback_days)
-    target = connection_target()
+    target = connection_target("loader")
     log.info("extracting %s for %s .. %s (end exclusive)", source.key, *window)
     accept_shrink = bool(context["params"].get("accept_shrink"))
     with connect(target) as conn:
@@ -105,7 +105,7 @@ def build_models(context, keep_artifacts: bool = False) -> dict:
     """``dbt build``; with ``keep_artifacts`` (a build a release will rest on) its run_results and manifest
     are kept in ``audit.dbt_invocations``. A build no release rests on (the transform DAG's) reconciles raw
     lineage only on the days loaded since its DAG's previous successful run (``dbt.lineage_scope_env``)."""
-    target = connection_target()
+    target = connection_target("dbt")
     scope = {}
     if not keep_artifacts:
         # A lazy proxy in Airflow's context: read through it.
@@ -123,7 +123,7 @@ def build_models(context, keep_artifacts: bool = False) -> dict:
 
 def run_gate(dbt_invocation_id: str, context) -> str:
     period = report_period(context)
-    target = connection_target()
+    target = connection_target("gate")
     with connect(target) as conn:
         outcome = gate.run_gate(conn, period, target, run_context(context), dbt_invocation_id)
     if not outcome.success:
@@ -133,7 +133,7 @@ def run_gate(dbt_invocation_id: str, context) -> str:
 
 def publish_period(validation_id: str, context) -> dict:
     period = report_period(context)
-    with connect(connection_target()) as conn:
+    with connect(connection_target("publisher")) as conn:
         release = publish.publish(conn, period, uuid.UUID(validation_id), run_context(context),
                                   reason=context["params"].get("reason"))
     return {"period": release.period, "version": release.version, "release_id": str(release.release_id),

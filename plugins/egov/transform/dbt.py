@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from egov.core import config
+from egov.core import config, roles
 from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.openlineage import runs
@@ -56,9 +56,13 @@ def target_dir() -> Path:
 
 
 def dbt_env(target: config.PgTarget) -> dict[str, str]:
+    """dbt's environment for ``target``. Signed in as the dbt job's login, dbt acts as ``egov_transform`` (the
+    NOLOGIN owner of its tables, see egov.core.roles), so the tables it makes outlive any login's password."""
+    acting_as = roles.TRANSFORM_OWNER if target.user == roles.LOGINS["dbt"].name else ""
     return {
         **os.environ,
         **target.libpq_env(),
+        "EGOV_DBT_ROLE": acting_as,
         "DBT_PROFILES_DIR": str(config.DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(config.DBT_PROJECT_DIR),
         "DBT_TARGET_PATH": str(target_dir()),

@@ -78,7 +78,7 @@ def _say(text: str) -> None:
 
 
 def _server() -> config.PgTarget:
-    return db.warehouse_target().with_db("postgres")
+    return db.admin_target().with_db("postgres")
 
 
 def drop_database(name: str) -> None:
@@ -94,7 +94,7 @@ def create_warehouse(name: str, template: str | None = None) -> config.PgTarget:
     if not name.startswith("bench_"):
         raise BenchError(f"bench databases are named bench_*, not {name!r}")
     with config.named_databases(name):
-        if db.warehouse_target().dbname != name:
+        if db.admin_target().dbname != name:
             raise BenchError(f"{config.EXTERNAL_URL_VAR} names a database; the benchmarks need a server URL whose "
                              "role may create databases (bench_*), e.g. postgresql://user:password@host:5432/")
     drop_database(name)
@@ -105,7 +105,7 @@ def create_warehouse(name: str, template: str | None = None) -> config.PgTarget:
     else:
         with config.named_databases(name):
             db.bootstrap()
-    return db.warehouse_target().with_db(name)
+    return db.admin_target().with_db(name)
 
 
 # ---------------------------------------------------------------- the sources
@@ -166,7 +166,7 @@ def start_systems(sources: tuple[Source, ...]) -> Systems:
                 started.append(source.key)
             service.up(source.key)
         elif source.interface == "sql":
-            service.up_docmgmt(db.warehouse_target())
+            service.up_docmgmt(db.admin_target())
     if any(source.interface == "file" for source in sources):
         service.drop_files()
     connections = connection_env()

@@ -308,7 +308,7 @@ def warehouse(bench: Bench) -> NationalWarehouse:
 
 def _kept(bench: Bench) -> NationalWarehouse | None:
     global _built
-    target = db.warehouse_target().with_db(DATABASE)
+    target = db.admin_target().with_db(DATABASE)
     try:
         with db.connect(target) as conn:
             units, days = conn.execute(

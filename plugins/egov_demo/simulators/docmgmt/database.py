@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from egov.core import config, db
-from egov.core.warehouse import login_role_statement
+from egov.core.grants import scram_verifier
 from egov_demo.simulators.docmgmt.generator import DocMgmtDataset, build_dataset
 
 DATABASE_NAME = "docmgmt"
@@ -106,7 +106,9 @@ def _role_password(role: str) -> str:
 
 def _ensure_role(conn: psycopg.Connection, role: str, password: str) -> None:
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone() is not None
-    conn.execute(login_role_statement(role, exists, sql.Literal(password)))
+    template = "alter role {} login password {}" if exists else (
+        "create role {} login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password {}")
+    conn.execute(sql.SQL(template).format(sql.Identifier(role), sql.Literal(scram_verifier(conn, role, password))))
 
 
 def _ensure_database(conn: psycopg.Connection) -> None:
@@ -188,7 +190,7 @@ def provision(server: config.PgTarget | None = None, dataset: DocMgmtDataset | N
     `server` is a superuser's target on the server (any database; the warehouse's server by default). Without
     `dataset` the default seed's is loaded.
     """
-    server = server or db.warehouse_target()
+    server = server or db.admin_target()
     dataset = dataset if dataset is not None else build_dataset()
     owner_password, reader_password = _role_password(OWNER_ROLE), _role_password(READER_ROLE)
     with psycopg.connect(server.with_db("postgres").url(), autocommit=True) as admin:

@@ -1,31 +1,11 @@
-"""The auditor pack: everything behind one release in one archive, with a SHA-256 manifest over it.
-
-    release.json                the release: ids, content hash, reason, who and what published it, its diff
-    figures.csv                 the figures as published, with the report's wording
-    indicator_definitions.csv   the definitions of the indicators behind them (ratios' parts included)
-    batch_manifest.csv          the load batches the figures were computed from
-    validation/gate.json        the gate run that let the release through: failures, warnings, waivers
-    validation/checkpoint.json  the Great Expectations checkpoint result as GX wrote it
-    dbt/run_results.json        the dbt build the figures came from
-    dbt/manifest.json
-    lineage/trace.json          every figure traced to its raw rows and batches, with the reconciliation
-    lineage/openlineage.jsonl   the OpenLineage events of the release, its gate, its dbt build and its batches
-    MANIFEST.sha256             `sha256sum -c` format, over every file above
-
-An auditor checks the archive with ``egov audit-pack --verify FILE`` or, after unzipping,
-``sha256sum -c MANIFEST.sha256``.
-"""
+"""What goes into an audit pack: the release and everything behind it, read from the warehouse, by member."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
@@ -38,18 +18,9 @@ from egov.publication.release import latest_release, release_diff
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "MANIFEST.sha256"
-
 
 class AuditPackError(RuntimeError):
-    """The pack cannot be written (nothing published) or does not verify."""
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    files: int
-    problems: list[str]
+    """The pack cannot be written: nothing published, a release that cannot be traced."""
 
 
 def _json_default(value):
@@ -91,9 +62,8 @@ def release_of(conn: psycopg.Connection, period: Period, version: int | None) ->
     return found
 
 
-def contents(conn: psycopg.Connection, period: Period, version: int | None = None) -> dict[str, bytes]:
-    """The files of the pack, by their path in the archive."""
-    release = release_of(conn, period, version)
+def contents(conn: psycopg.Connection, period: Period, release: dict) -> dict[str, bytes]:
+    """The members of the pack of ``release`` (a row of :func:`release_of`) that its manifest lists, by path."""
     release_id = release["release_id"]
     figures = _table(conn, """
         select figures.figure_id, figures.value, figures.unit, catalogue.report_section, catalogue.quote_vi,
@@ -150,51 +120,11 @@ def contents(conn: psycopg.Connection, period: Period, version: int | None = Non
         "validation/checkpoint.json": _dumps(checkpoint),
         "lineage/trace.json": _dumps(trace.to_json(traced)),
         "lineage/openlineage.jsonl": "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events).encode(),
+        # null when not recorded (release.json's not_recorded says so): the list of members stays fixed.
+        "dbt/run_results.json": _dumps(dbt_run[0]["run_results"] if dbt_run else None),
+        "dbt/manifest.json": _dumps(dbt_run[0]["manifest"] if dbt_run else None),
     }
-    if dbt_run:
-        files["dbt/run_results.json"] = _dumps(dbt_run[0]["run_results"])
-        files["dbt/manifest.json"] = _dumps(dbt_run[0]["manifest"])
     for name in not_recorded:
         log.warning("release %s of %s: %s not recorded (published before the project kept it)",
                     release["version"], period.label, name)
     return files
-
-
-def manifest(files: dict[str, bytes]) -> bytes:
-    return "".join(f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())).encode()
-
-
-def write(conn: psycopg.Connection, period: Period, output: Path, version: int | None = None) -> tuple[Path, str]:
-    """Write the pack for the release of ``period`` (its latest version, or ``version``); return the path and the
-    SHA-256 of its manifest, which the auditor records to know the archive later."""
-    files = contents(conn, period, version)
-    listed = manifest(files)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".part")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path, data in sorted(files.items()):
-            archive.writestr(path, data)
-        archive.writestr(MANIFEST, listed)
-    partial.replace(output)
-    return output, hashlib.sha256(listed).hexdigest()
-
-
-def verify(path: Path) -> Verification:
-    """Check every file of the archive against its manifest, and that nothing is missing or unlisted."""
-    problems = []
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        if MANIFEST not in names:
-            return Verification(False, 0, [f"{path} has no {MANIFEST}"])
-        listed = {}
-        for line in archive.read(MANIFEST).decode().splitlines():
-            digest, _, name = line.partition("  ")
-            listed[name] = digest
-        for name, digest in sorted(listed.items()):
-            if name not in names:
-                problems.append(f"{name}: listed in the manifest, missing from the archive")
-            elif hashlib.sha256(archive.read(name)).hexdigest() != digest:
-                problems.append(f"{name}: SHA-256 differs from the manifest")
-        unlisted = sorted(names - set(listed) - {MANIFEST})
-        problems += [f"{name}: in the archive, not in the manifest" for name in unlisted]
-    return Verification(not problems, len(listed), problems)
