@@ -24,7 +24,7 @@ import yaml
 
 from egov.core.config import DBT_PROJECT_DIR
 from egov.core.periods import parse_period
-from egov.core.sources import Entity, Source
+from egov.core.sources import DOCMGMT, MAIL, ONESTOP, PORTAL, REGISTERS, Entity, Source
 from egov.ingest.connectors.base import Connector
 from egov.ingest.errors import SourceDataError, SourceUnavailable
 from egov.ingest.loader import LoadResult, load_batch
@@ -104,15 +104,16 @@ def _staging_models() -> dict[str, str]:
 STAGING_MODELS = _staging_models()
 
 
-def load_and_judge(conn: psycopg.Connection, kind: str, offer: Offer) -> LoadResult | None:
-    """Load ``offer`` and hold it to everything this module promises; None if it was refused."""
+def load_and_judge(loader: psycopg.Connection, gate: psycopg.Connection, kind: str, offer: Offer) -> LoadResult | None:
+    """Load ``offer`` as the loader's role, then hold it to everything this module promises, read as the gate's
+    role (which runs the raw suites); None if it was refused."""
     tally = TALLIES.setdefault(kind, Tally())
     tally.batches += 1
     tally.payloads += offer.payloads
     tally.records += offer.records
     tally.faults += offer.fault is not None
     try:
-        result = load_batch(conn, offer.source, offer.entity, offer.window,
+        result = load_batch(loader, offer.source, offer.entity, offer.window,
                             offer.connector.pages(offer.entity, offer.window), accept_shrink=True)
     except (SourceDataError, SourceUnavailable) as refused:
         assert offer.fault is not None, (f"a batch of sound pages was refused because of its records: "
@@ -125,8 +126,8 @@ def load_and_judge(conn: psycopg.Connection, kind: str, offer: Offer) -> LoadRes
     if offer.fault is None:
         assert result.row_count + result.rejected_count == offer.records, (
             f"{offer.records} records sent, {result.row_count} loaded and {result.rejected_count} quarantined")
-    _check_later_layers_accept(conn, offer, result)
-    _check_reasons(conn, tally, offer.entity, result)
+    _check_later_layers_accept(gate, offer, result)
+    _check_reasons(gate, tally, offer.entity, result)
     return result
 
 
@@ -188,4 +189,14 @@ def summary() -> list[str]:
 def fuzz_source(original: Source, tag: str, **changes: object) -> Source:
     """``original`` under a key of the suite's own (``fz<tag>_<key>``), with ``changes``."""
     return Source(**{**original.__dict__, "key": f"fz{tag}_{original.key}", **changes})
+
+
+#: The registry sources each interface imitates, by the tag of its raw tables.
+IMITATED = {"http": (ONESTOP, PORTAL), "files": (MAIL, REGISTERS), "sql": (DOCMGMT,)}
+
+
+def fuzz_raw_tables() -> list[str]:
+    """Every raw table the suite loads into: ``egov db up`` makes one per registry entity, the suite its own."""
+    return [fuzz_source(original, tag).raw_table(entity)
+            for tag, originals in IMITATED.items() for original in originals for entity in original.entities]
 

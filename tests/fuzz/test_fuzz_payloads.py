@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import fuzz_files
 import fuzz_http
 import fuzz_sql
+import psycopg
 import pytest
-from fuzz_checks import SEED, TALLIES, Tally, load_and_judge
+from fuzz_checks import SEED, TALLIES, Tally, fuzz_raw_tables, load_and_judge
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from psycopg import sql
 
 from egov.core import db
-from egov.core.sources import SOURCES
+from egov.core.roles import OWNER
+from egov.core.warehouse import ensure_raw_table
 
 MIN_PAYLOADS = 1000
 EXAMPLES = 150
@@ -31,15 +35,31 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, print_b
                                            HealthCheck.large_base_example))
 
 
+@dataclass(frozen=True)
+class Connections:
+    loader: psycopg.Connection
+    gate: psycopg.Connection
+    admin: psycopg.Connection
+
+
 @pytest.fixture(scope="module")
-def conn(database):
-    """The loads' connection; afterwards the suite's raw tables go (their batches stay in the append-only audit)."""
-    with db.connect(autocommit=True) as conn:
-        yield conn
-        for source in SOURCES.values():
-            for tag in ("http", "files", "sql"):
-                for entity in source.entities:
-                    conn.execute(f"drop table if exists raw.fz{tag}_{source.key}__{entity.name}")
+def roles(database):
+    """The suite's raw tables, made as `egov db up` makes them (owned by egov_owner, so that the loader's grants
+    cover them), then a connection as the loader, one as the gate and one as the administrator (for the SQL
+    source). Afterwards the tables go; their batches stay in the append-only audit."""
+    tables = fuzz_raw_tables()
+    with db.connect(db.admin_target(), autocommit=True) as admin:
+        admin.execute(sql.SQL("set role {}").format(sql.Identifier(OWNER)))
+        for table in tables:
+            ensure_raw_table(admin, table)
+        admin.execute("reset role")
+        try:
+            with db.connect(db.job_target("loader"), autocommit=True) as loader, \
+                    db.connect(db.job_target("gate"), autocommit=True) as gate:
+                yield Connections(loader, gate, admin)
+        finally:
+            for table in tables:
+                admin.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(*table.split("."))))
 
 
 def _counted(kind: str) -> Tally:
@@ -47,7 +67,7 @@ def _counted(kind: str) -> Tally:
     return TALLIES[kind]
 
 
-def test_json_pages_over_http_load_every_sound_record_and_quarantine_the_rest(conn):
+def test_json_pages_over_http_load_every_sound_record_and_quarantine_the_rest(roles):
     api = fuzz_http.ScriptedApi()
     tally = _counted("JSON over HTTP")
 
@@ -55,7 +75,7 @@ def test_json_pages_over_http_load_every_sound_record_and_quarantine_the_rest(co
     @seed(SEED)
     @given(batch=fuzz_http.http_batches())
     def each_batch(batch: fuzz_http.HttpBatch) -> None:
-        load_and_judge(conn, "JSON over HTTP", fuzz_http.offer(api, batch))
+        load_and_judge(roles.loader, roles.gate, "JSON over HTTP", fuzz_http.offer(api, batch))
 
     try:
         each_batch()
@@ -66,7 +86,7 @@ def test_json_pages_over_http_load_every_sound_record_and_quarantine_the_rest(co
 
 @pytest.mark.parametrize(("kind", "batches"), [("CSV drop", fuzz_files.csv_batches),
                                                ("XLSX drop", fuzz_files.xlsx_batches)])
-def test_dropped_files_load_every_sound_record_and_quarantine_the_rest(conn, tmp_path, kind, batches):
+def test_dropped_files_load_every_sound_record_and_quarantine_the_rest(roles, tmp_path, kind, batches):
     tally = _counted(kind)
 
     @SETTINGS
@@ -74,21 +94,21 @@ def test_dropped_files_load_every_sound_record_and_quarantine_the_rest(conn, tmp
     @given(batch=batches())
     def each_batch(batch: fuzz_files.FileBatch) -> None:
         with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
-            load_and_judge(conn, kind, fuzz_files.offer(Path(folder), batch))
+            load_and_judge(roles.loader, roles.gate, kind, fuzz_files.offer(Path(folder), batch))
 
     each_batch()
     assert tally.payloads >= MIN_PAYLOADS and tally.quarantined and tally.accepted and tally.refusals
 
 
-def test_sql_rows_load_every_sound_record_and_quarantine_the_rest(conn, database):
-    source_database = fuzz_sql.SourceDatabase(conn, database, f"fz_docmgmt_{uuid.uuid4().hex[:8]}")
+def test_sql_rows_load_every_sound_record_and_quarantine_the_rest(roles, database):
+    source_database = fuzz_sql.SourceDatabase(roles.admin, database, f"fz_docmgmt_{uuid.uuid4().hex[:8]}")
     tally = _counted("SQL rows")
 
     @SETTINGS
     @seed(SEED)
     @given(batch=fuzz_sql.sql_batches())
     def each_batch(batch: fuzz_sql.SqlBatch) -> None:
-        load_and_judge(conn, "SQL rows", fuzz_sql.offer(source_database, batch))
+        load_and_judge(roles.loader, roles.gate, "SQL rows", fuzz_sql.offer(source_database, batch))
 
     try:
         each_batch()

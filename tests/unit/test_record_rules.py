@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import json
 import math
-import uuid
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from loading import source_of_its_own
 
 from egov.core import db
 from egov.core.fields import KINDS, FieldRule
-from egov.core.sources import CA, DOCMGMT, MAIL, ONESTOP, Source
+from egov.core.sources import CA, DOCMGMT, MAIL, ONESTOP
 from egov.core.values import json_value
 from egov.ingest.connectors.base import Page
 from egov.ingest.connectors.files import CsvDropConnector
@@ -56,7 +56,7 @@ def test_each_kind_accepts_exactly_its_values(kind, value, accepted):
 
 def test_the_raw_suites_sql_reading_of_each_rule_agrees_with_the_loaders_value_by_value(database):
     """The GX raw suites' conditions (FieldKind.sql_condition) against the loader's verdicts, in PostgreSQL."""
-    with db.connect() as conn:
+    with db.connect(db.job_target("gate")) as conn:  # the role that runs the raw suites
         for kind, value, accepted in VERDICTS:
             for optional in (False, True):
                 rule = FieldRule.of("v", kind + ("?" if optional else ""))
@@ -152,10 +152,9 @@ def test_a_database_numeric_that_is_not_a_number_reaches_the_loader_as_one():
 
 @pytest.fixture()
 def source(database):
-    key = f"t{uuid.uuid4().hex[:8]}"
-    yield Source(**{**ONESTOP.__dict__, "key": key})
-    with db.connect(autocommit=True) as conn:
-        conn.execute(f"drop table if exists raw.{key}__dossier_counts")
+    """The one-stop source under raw tables of the test's own."""
+    with source_of_its_own("r") as own:
+        yield own
 
 
 def test_records_postgresql_cannot_store_are_quarantined_escaped_and_the_rest_of_the_batch_loads(source):
@@ -163,7 +162,7 @@ def test_records_postgresql_cannot_store_are_quarantined_escaped_and_the_rest_of
                           record(unit_code="c\x00"), record(unit_code="d\ud800"),
                           record(unit_code="e", extra=[-math.inf]), record(unit_code="f", **{"\udfff": 1})]
     good = [record(unit_code=str(n)) for n in range(3)]
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, DAY, [Page("GET poison", [good[0], *unstorable_records]),
                                                         Page("GET rest", good[1:])])
         kept = conn.execute("select record_index, reason, payload from audit.rejected_records where batch_id = %s "
@@ -180,13 +179,13 @@ def test_records_postgresql_cannot_store_are_quarantined_escaped_and_the_rest_of
 
 
 def test_a_batch_of_only_refused_records_is_a_batch_not_an_error(source):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, DAY, [Page("GET bad", [record(count=-1), record(date="2019-1-1")])])
     assert (result.row_count, result.rejected_count) == (0, 2)
 
 
 def test_the_loaders_escaped_payload_is_stored_even_where_copy_would_read_an_escape(source):
-    with db.connect() as conn:
+    with db.connect(db.admin_target()) as conn:
         result = load_batch(conn, source, COUNTS, DAY, [Page("GET", [record(), record(unit_code="\\\x00\\N")])])
         (payload,) = conn.execute("select payload from audit.rejected_records where batch_id = %s",
                                   (result.batch_id,)).fetchone()
