@@ -354,7 +354,8 @@ def test_the_gate_catches_a_raw_record_that_bypassed_the_loader_and_an_implausib
     assert not outcome.success
     blocking = {(f.suite, f.description): f.observed for f in outcome.blocking}
     kinds = blocking[("raw__mail__accounts_daily",
-                      "every record of raw.mail__accounts_daily carries the registry's fields with their kinds")]
+                      "every record of raw.mail__accounts_daily carries the registry's fields with their kinds and "
+                      "ranges")]
     assert "field=Số tài khoản tạo mới" in kinds and "record_index=-1" in kinds
     assert ("raw__mail__accounts_daily", "one record of raw.mail__accounts_daily per Ngày, Mã đơn vị") in blocking
     jump = blocking[("rpt_report_figures", "no figure moves implausibly far against the previous period")]
