@@ -1,8 +1,11 @@
-"""Staging reads from a raw payload only the fields the source registry declares for that entity.
+"""Staging reads from a raw payload only the fields the source registry declares for that entity, and casts
+each to the column type the registry's kind declares.
 
 PostgreSQL raises nothing for a key a record does not have: ``payload ->> 'recieved'`` is null on every
-row, and the facts built on it count nothing. Here the staging SQL and the sources YAML are read as text
-(no dbt, no database) and every key a model reads is checked against ``egov.core.sources``.
+row, and the facts built on it count nothing. And a cast narrower than the loader's range (``::smallint`` of a
+field the loader accepts up to 2,147,483,647) fails in staging on a record the loader let through, blocking the
+whole period. Here the staging SQL and the sources YAML are read as text (no dbt, no database) and every key a
+model reads, and every cast, is checked against ``egov.core.sources`` (whose kinds are ``egov.core.fields``).
 """
 
 from __future__ import annotations
@@ -15,17 +18,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from egov.core.sources import SOURCES, Entity, Source
+from egov.core.fields import FieldRule
+from egov.core.sources import CONNECTOR_FIELDS, MALFORMED_FIELD, SOURCES, Entity, Source
 
 STAGING = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging"
 
-#: What a staging model may read beyond the registry's fields: where in a dropped file a record came from.
-#: The file connectors add these to each record (``egov.ingest``); they are not what the source sent, so
-#: the registry does not declare them. Named here rather than imported, by connector, because each
-#: connector adds only its own: a line of a CSV export, a row of a workbook.
+#: What a staging model may read beyond the registry's fields: where in a dropped file a record came from, which
+#: each file connector adds to the records it delivers (``CONNECTOR_FIELDS``, with their kinds), without its
+#: note on a record it could not read: such a record never reaches raw.
 DELIVERY_FIELDS_BY_CONNECTOR: dict[str, frozenset[str]] = {
-    "csv_drop": frozenset({"_file", "_line"}),
-    "xlsx_drop": frozenset({"_file", "_row"}),
+    connector: frozenset(added) - {MALFORMED_FIELD} for connector, added in CONNECTOR_FIELDS.items()
 }
 
 _LITERAL = r"'((?:[^']|'')*)'"
@@ -90,11 +92,31 @@ def read_payload_keys(sql: str) -> PayloadReads:
     return PayloadReads(frozenset(keys), unrecognised)
 
 
+#: ``payload ->> 'k'``, and the type it is cast to if it is cast: ``(payload ->> 'k')::integer``.
+_TEXT_READ = re.compile(
+    rf"(?P<open>\(\s*)?{_PAYLOAD}\s*->>\s*{_LITERAL}(?(open)\s*\)\s*::\s*(?P<type>[a-z_][a-z0-9_]*))", re.IGNORECASE)
+#: PostgreSQL's other names for the types the registry's kinds give (``FieldKind.column_type``).
+_TYPE_NAMES = {"int": "integer", "int4": "integer", "int8": "bigint", "int2": "smallint", "bool": "boolean",
+               "varchar": "text"}
+
+
+def read_casts(sql: str) -> dict[str, frozenset[str]]:
+    """For each payload key read as text, the types it is cast to ("text" where it is read without a cast)."""
+    code = _COMMENT_OR_STRING.sub(lambda m: m.group(1) or " ", sql)
+    casts: dict[str, set[str]] = {}
+    for match in _TEXT_READ.finditer(code):
+        key = match.group(2).replace("''", "'")  # the literal's group: _PAYLOAD's groups do not capture
+        cast = (match.group("type") or "text").lower()
+        casts.setdefault(key, set()).add(_TYPE_NAMES.get(cast, cast))
+    return {key: frozenset(types) for key, types in casts.items()}
+
+
 @dataclass(frozen=True)
 class StagingModel:
     name: str
     relation: str
     reads: PayloadReads
+    casts: dict[str, frozenset[str]]
 
 
 def _source_relations() -> dict[tuple[str, str], str]:
@@ -116,7 +138,7 @@ def _staging_models() -> list[StagingModel]:
         calls = [(call["source"], call["table"]) for call in _SOURCE_CALL.finditer(sql)]
         assert len(calls) == 1, f"{path.name}: a staging model reads one source table, found {calls}"
         assert calls[0] in relations, f"{path.name}: source{calls[0]} is not declared in a _*__sources.yml"
-        models.append(StagingModel(path.stem, relations[calls[0]], read_payload_keys(sql)))
+        models.append(StagingModel(path.stem, relations[calls[0]], read_payload_keys(sql), read_casts(sql)))
     return models
 
 
@@ -155,6 +177,36 @@ def test_every_payload_key_a_staging_model_reads_is_a_field_of_its_entity_in_the
     assert undeclared == [], (f"{model.name} reads {undeclared} from {model.relation}; the registry declares "
                               f"{sorted(entity.fields)} for {source.key}.{entity.name} and its {source.connector} "
                               f"connector adds {sorted(delivery)}")
+
+
+@pytest.mark.parametrize("model", MODELS_OVER_RAW, ids=lambda model: model.name)
+def test_every_payload_field_a_staging_model_casts_is_cast_to_the_column_type_of_its_registry_kind(model):
+    """The loader accepts a value only within its kind's range (an integer up to 2,147,483,647 for ``int``, a
+    bigint's for ``bigint``...), so a narrower cast here would fail on an accepted record, and a wider one would
+    let the loader refuse what staging can hold: each cast must be exactly the kind's ``column_type``."""
+    source, entity = REGISTRY[model.relation]
+    declared = {**entity.fields, **CONNECTOR_FIELDS.get(source.connector, {})}
+    wrong = {key: sorted(types) for key, types in model.casts.items() if key in declared
+             and types != {FieldRule.of(key, declared[key]).kind.column_type}}
+    assert wrong == {}, (f"{model.name} casts {wrong}; the registry declares "
+                         f"{ {key: declared[key] for key in wrong} } (egov.core.fields.KINDS gives each its type)")
+
+
+def test_the_staging_models_cast_the_fields_the_loader_checks_for_range_and_form():
+    cast = {(model.relation, key) for model in MODELS_OVER_RAW for key, types in model.casts.items()
+            if types != {"text"}}
+    assert len(cast) >= 30, "the cast reader finds almost no casts: has the staging SQL's style changed?"
+
+
+@pytest.mark.parametrize(("sql", "casts"), [
+    ("select (payload ->> 'count')::integer, payload ->> 'code' from source", {"count": {"integer"}, "code": {"text"}}),
+    ("select ( payload->>'n' ) :: int8, (payload ->> 'd')::date, case payload ->> 'k' when 'a' then 1 end",
+     {"n": {"bigint"}, "d": {"date"}, "k": {"text"}}),
+    ("select (payload ->> 'x')::smallint -- (payload ->> 'x')::integer\n, (payload ->> 'x') from source",
+     {"x": {"smallint", "text"}}),
+])
+def test_the_cast_reader_finds_each_payload_keys_type(sql, casts):
+    assert read_casts(sql) == {key: frozenset(types) for key, types in casts.items()}
 
 
 @pytest.mark.parametrize(("sql", "keys"), [

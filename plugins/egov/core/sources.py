@@ -7,10 +7,18 @@ connector class in ``egov.ingest.connectors``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from types import MappingProxyType
 
+from egov.core.fields import FieldRule
+
+# The kinds of field (egov.core.fields.KINDS): what a value may hold, the range of its column in staging, and how
+# the raw suites check it. "?" makes a field optional.
 INT = "int"
+SMALLINT = "smallint"
+BIGINT = "bigint"
 TEXT = "text"
 BOOL = "bool"
 DATE = "date"
@@ -19,6 +27,19 @@ OPTIONAL_INT = "int?"
 OPTIONAL_DATE = "date?"
 OPTIONAL_TEXT = "text?"
 OPTIONAL_TIMESTAMP = "timestamp?"
+
+#: Fields whose name starts with this are the connectors' own, never a source's: a record that arrives with one
+#: (``_malformed``, ``_file``, ``_line``, ``_row`` or any other) is quarantined, a file with such a column refused.
+RESERVED_PREFIX = "_"
+#: A file connector's note on a record it could not read as the layout says (a row with more cells than the
+#: header): the record is kept, then quarantined with the note as its reason.
+MALFORMED_FIELD = "_malformed"
+#: What each connector adds to the records it delivers, with the kind of each: where in a delivered file a record
+#: came from, read by the staging models, and the connector's note. Connectors not named here add nothing.
+CONNECTOR_FIELDS: dict[str, dict[str, str]] = {
+    "csv_drop": {"_file": TEXT, "_line": INT, MALFORMED_FIELD: TEXT},
+    "xlsx_drop": {"_file": TEXT, "_row": INT},
+}
 
 DAILY = "0 0 * * *"
 MONTHLY = "0 0 1 * *"
@@ -29,8 +50,10 @@ class Entity:
     """One resource of a source, landed in its own raw table.
 
     ``path`` is what the connector asks for: an API path, a ``schema.table``, a file-name
-    pattern or a sheet name. ``fields`` are the names the source uses, with their kinds;
-    records missing a required field or with a value of the wrong kind are quarantined.
+    pattern or a sheet name. ``fields`` are the names the source uses, with their kinds
+    (``egov.core.fields``): the one declaration of what a record may hold, which the loader, the
+    staging casts and the raw suites follow. A record missing a required field, with a value its
+    kind refuses, or with a field starting with ``RESERVED_PREFIX`` is quarantined.
     """
 
     name: str
@@ -46,6 +69,18 @@ class Entity:
     #: The entity is a feed of changes from which a stock is derived: a full load starts at the
     #: source's history_start rather than at the period's start.
     needs_history: bool = False
+    #: What the connector that delivers the entity adds to each record (``CONNECTOR_FIELDS``); its source sets it.
+    connector_fields: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: The rule of each registry field, in the registry's order (built from ``fields``).
+    rules: tuple[FieldRule, ...] = field(init=False, repr=False, compare=False)
+    #: The rules of what the connector adds to say where a record came from: the file, its line or row.
+    delivery_rules: tuple[FieldRule, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built when the registry is imported, so that a field of an unknown kind fails at once.
+        object.__setattr__(self, "rules", tuple(FieldRule.of(name, kind) for name, kind in self.fields.items()))
+        object.__setattr__(self, "delivery_rules", tuple(
+            FieldRule.of(name, kind) for name, kind in self.connector_fields.items() if name != MALFORMED_FIELD))
 
     @property
     def windowed(self) -> bool:
@@ -71,6 +106,12 @@ class Source:
     history_start: date = date(2018, 1, 1)
     owner: str = "data-engineering"
     tags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Each entity learns what its connector adds to a record, so that judging a record needs only its entity.
+        added = MappingProxyType(dict(CONNECTOR_FIELDS.get(self.connector, {})))
+        object.__setattr__(self, "entities", tuple(replace(entity, connector_fields=added)
+                                                   for entity in self.entities))
 
     def raw_table(self, entity: Entity) -> str:
         return f"raw.{self.key}__{entity.name}"
@@ -102,7 +143,7 @@ ONESTOP = Source(
             "procedures",
             "/api/v1/procedures",
             {"code": TEXT, "name": TEXT, "field": TEXT, "tier": TEXT, "agency_code": OPTIONAL_TEXT,
-             "service_level": INT, "valid_from": DATE, "valid_to": OPTIONAL_DATE},
+             "service_level": SMALLINT, "valid_from": DATE, "valid_to": OPTIONAL_DATE},
             key=("code", "valid_from"),
         ),
         Entity(
@@ -139,14 +180,14 @@ DOCMGMT = Source(
         Entity(
             "users",
             "qlvb.nguoi_dung",
-            {"id_nguoi_dung": INT, "ma_don_vi": TEXT, "ten_dang_nhap": TEXT, "ho_ten": TEXT,
+            {"id_nguoi_dung": BIGINT, "ma_don_vi": TEXT, "ten_dang_nhap": TEXT, "ho_ten": TEXT,
              "ngay_tao": TIMESTAMP, "ngay_khoa": OPTIONAL_TIMESTAMP},
             key=("id_nguoi_dung",),
         ),
         Entity(
             "documents",
             "qlvb.van_ban_lien_thong",
-            {"id_van_ban": INT, "so_van_ban": TEXT, "don_vi_gui": TEXT, "thoi_diem_gui": TIMESTAMP,
+            {"id_van_ban": BIGINT, "so_van_ban": TEXT, "don_vi_gui": TEXT, "thoi_diem_gui": TIMESTAMP,
              "hinh_thuc": TEXT, "loai_van_ban": TEXT},
             key=("id_van_ban",),
             date_field="thoi_diem_gui",
@@ -239,7 +280,7 @@ PORTAL = Source(
         Entity(
             "publications",
             "/api/v1/publications",
-            {"event_id": INT, "published_at": TIMESTAMP, "date": DATE, "event_type": TEXT, "language": TEXT,
+            {"event_id": BIGINT, "published_at": TIMESTAMP, "date": DATE, "event_type": TEXT, "language": TEXT,
              "title": TEXT},
             key=("event_id",),
             date_field="date",

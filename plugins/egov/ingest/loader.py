@@ -29,6 +29,7 @@ from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.core.warehouse import missing_raw_table
 from egov.ingest.connectors.base import Connector, Page
 from egov.ingest.errors import SourceDataError
+from egov.ingest.payloads import escaped_json, unstorable
 from egov.ingest.records import DELIVERY_FIELDS, RecordChecker, check_schema, record_key
 from egov.openlineage import runs
 
@@ -127,12 +128,21 @@ def split_window(window: tuple[date, date], longest: timedelta) -> list[tuple[da
     return chunks
 
 
+def _quarantined_payload(record: object, reason: str) -> tuple[str, str]:
+    """A rejected record's payload and reason as ``audit.rejected_records`` stores them: the record as sent if
+    PostgreSQL can hold it, else escaped (``escaped_json``), which the reason then says."""
+    if unstorable(record) is None:
+        return canonical_json(record), reason
+    return escaped_json(record), f"{reason} (kept escaped: PostgreSQL cannot store the record as sent)"
+
+
 class _BatchJudge:
     """Judges the records of one batch in source order and keeps the verdict: the rows to load as COPY text,
     the records rejected with their reasons, and the checksum of everything received.
 
     The checksum is a line of canonical JSON per record, in source order; each record is serialised once for
-    it and for its row. The counts and the checksum are final once :meth:`copy_blocks` has been read to the end.
+    it and for its row (or, if PostgreSQL cannot store it as sent, escaped for it and for its quarantine). The
+    counts and the checksum are final once :meth:`copy_blocks` has been read to the end.
     """
 
     def __init__(self, entity: sources.Entity, window: tuple[date, date] | None, records: list):
@@ -164,18 +174,19 @@ class _BatchJudge:
         payloads, lines = [], []
         for index in indexes:
             record = self.records[index]
-            payload = canonical_json(record)
-            payloads.append(payload)
             reason = self._checker.reason(record)
             if reason is None:
                 reason = self._duplicate_reason(index, record)
             if reason is None:
+                payload = canonical_json(record)
                 day = self._checker.day(record) if self.entity.date_field else None
                 self.row_count += 1
                 lines.append(f"{batch_column}{COPY_NULL if day is None else day.isoformat()}\t{index}\t"
                              f"{copy_text(payload)}{loaded_at_column}")
             else:
+                payload, reason = _quarantined_payload(record, reason)
                 self.rejected.append((index, reason, payload))
+            payloads.append(payload)
         self._digest.update(("\n".join(payloads) + "\n").encode())
         return "".join(lines)
 

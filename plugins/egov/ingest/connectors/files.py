@@ -27,7 +27,7 @@ from typing import ClassVar
 from zipfile import ZIP_DEFLATED, ZIP_STORED, BadZipFile, ZipFile
 
 from egov.core.periods import days_between, month_end, month_starts
-from egov.core.sources import DATE, INT, REGISTER_MONTH_FIELD, Entity
+from egov.core.sources import DATE, INT, REGISTER_MONTH_FIELD, RESERVED_PREFIX, Entity
 from egov.ingest.connectors.base import Endpoint, Page
 from egov.ingest.errors import SchemaDriftError, SourceDataError, SourceUnavailable
 from egov.ingest.records import MALFORMED_FIELD
@@ -183,6 +183,10 @@ def _cell_value(kind: str, cell: object) -> object:
 
 
 def check_columns(where: str, entity: Entity, found: list[str]) -> None:
+    reserved = [name for name in found if name.startswith(RESERVED_PREFIX)]
+    if reserved:  # the connector's own _file, _line or _row would silently replace what the column holds
+        raise SchemaDriftError(f"{where}: columns {reserved} start with {RESERVED_PREFIX!r}, which is reserved for "
+                               "what the connector adds; a source may not send them")
     missing = [name for name in entity.fields if name not in found]
     if missing:
         extra = [name for name in found if name not in entity.fields]
