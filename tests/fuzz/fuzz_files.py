@@ -27,7 +27,7 @@ from egov.ingest.connectors.files import CsvDropConnector, XlsxDropConnector, _t
 
 ACCOUNTS = MAIL.entities[0]
 CSV_START = date(2019, 3, 1)
-CONTROL_LABEL = CsvDropConnector.TOTAL_LABEL
+CONTROL_LABEL = CsvDropConnector.control_label
 #: File-level faults of a CSV export, each refused as SourceDataError or SourceUnavailable.
 CSV_FAULTS = ("no_control_row", "totals_do_not_add_up", "not_utf8", "column_missing", "column_reserved",
               "file_missing")
@@ -77,7 +77,7 @@ def _control_row(entity: Entity, rows: list[list[str]], day: date) -> list[str]:
         totals.append(str(sum(value for value in values if isinstance(value, int)))
                       if entity.fields[name] == INT else "")
     totals[names.index(entity.date_field or "")] = day.strftime("%d/%m/%Y")
-    totals[names.index("Tên đơn vị")] = CONTROL_LABEL
+    totals[names.index(CsvDropConnector.control_column)] = CONTROL_LABEL
     return totals
 
 

@@ -106,7 +106,9 @@ def test_an_export_with_or_without_a_byte_order_mark_reads_the_same(tmp_path, en
 
 @pytest.mark.parametrize(("content", "problem"), [
     ("\r\n".join([HEADER, UNIT, CONTROL]).encode().replace(b"Vinh", b"Vinh\xc3"), r"not UTF-8 at line 2 \(byte \d+"),
-    ("\r\n".join([HEADER, UNIT.replace("842", "84\x002"), CONTROL]).encode(), "line 2 holds a NUL character"),
+    ("\r\n".join([HEADER.replace("Ng", "N\x00g"), UNIT, CONTROL]).encode(), "line 1 holds a NUL character"),
+    ("\r\n".join([HEADER, UNIT, CONTROL]).encode("utf-16-le"), "not UTF-8 at line 1|line 1 holds a NUL"),
+    (b"a,b\r\n" + b"\x00" * 50 + b"\r\n", r"line 2 holds a NUL character \(50 in the file\)"),
     ("\r\n".join([HEADER, f'06/03/2019,842,"{"x" * 200_000}",1,0,50', CONTROL]).encode(),
      r"line 2 is not CSV: field larger than field limit \(131072\)"),
     ("\r\n".join([HEADER, '06/03/2019,842,"Thành phố" Trà Vinh,1,0,50', CONTROL]).encode(),
@@ -116,6 +118,13 @@ def test_a_csv_that_is_not_strict_utf8_text_or_not_csv_is_refused_naming_the_lin
     (tmp_path / "hopthu_20190306.csv").write_bytes(content)
     with pytest.raises(SourceDataError, match=problem):
         records(CsvDropConnector(tmp_path))
+
+
+def test_a_nul_in_one_cell_is_left_to_the_record_rules_not_the_whole_file(tmp_path):
+    unit = UNIT.replace("Vinh", "Vi\x00nh")
+    (tmp_path / "hopthu_20190306.csv").write_bytes("\r\n".join([HEADER, unit, CONTROL]).encode())
+    (only,) = records(CsvDropConnector(tmp_path))
+    assert "\x00" in only["Tên đơn vị"]
 
 
 def test_a_header_that_names_a_column_twice_is_schema_drift(tmp_path):

@@ -165,3 +165,15 @@ def test_a_column_whose_type_changed_reaches_the_record_rules_as_json(docmgmt, s
     first = next(owner_reader(docmgmt).pages(SCRATCH, None)).records[0]
     assert first["so_luong"] == expected
     assert canonical_json(first)
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 10])
+def test_a_key_the_source_repeats_or_leaves_empty_loses_no_row_at_any_page_boundary(docmgmt, scratch, page_size):
+    """Keyset paging on ``id > last`` would skip a repeated id's other rows and never read a null one: every row
+    comes out once, for the loader to quarantine the repeats and the keyless ones."""
+    scratch.execute("alter table scratch_connector.rows drop constraint rows_pkey, alter column id drop not null")
+    scratch.execute("insert into scratch_connector.rows values (2, null, null, 20), (2, null, null, 21), "
+                    "(3, null, null, 30), (null, null, null, 99)")
+    records = [record for page in owner_reader(docmgmt, page_size=page_size).pages(SCRATCH, None)
+               for record in page.records]
+    assert sorted(record["so_luong"] for record in records) == [1, 2, 3, 4, 5, 20, 21, 30, 99]

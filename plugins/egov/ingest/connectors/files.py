@@ -210,7 +210,7 @@ def _settings(endpoint: Endpoint, names: dict[str, type]) -> dict:
 
 def decoded_csv(path: Path, content: bytes) -> str:
     """A CSV delivery's text: strict UTF-8, a leading byte-order mark dropped (Excel's "CSV UTF-8" writes one),
-    no NUL character (the csv module would read one as part of a cell: a binary file, or UTF-16 without its mark)."""
+    not a binary file or UTF-16 without its mark (NULs in the header or in more than 1% of the characters)."""
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceDataError(f"{path}: not UTF-8: it starts with a UTF-16 byte-order mark; the export must be "
                               "saved as CSV UTF-8")
@@ -220,10 +220,14 @@ def decoded_csv(path: Path, content: bytes) -> str:
         line = content.count(b"\n", 0, exc.start) + 1
         raise SourceDataError(f"{path}: not UTF-8 at line {line} (byte {exc.start:,}: {exc.reason}); the "
                               "export's encoding changed") from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        raise SourceDataError(f"{path}: line {text.count(chr(10), 0, nul) + 1} holds a NUL character; not a text "
-                              "export")
+    nuls = text.count("\x00")
+    header = text[:text.find("\n")] if "\n" in text else text
+    # A binary file, or UTF-16 without its mark, has NULs everywhere (the header included): the file is refused.
+    # A NUL in one cell is that record's problem: the record rules quarantine it and the rest of the file loads.
+    if nuls and ("\x00" in header or nuls * 100 > len(text)):
+        nul = text.find("\x00")
+        raise SourceDataError(f"{path}: line {text.count(chr(10), 0, nul) + 1} holds a NUL character "
+                              f"({nuls:,} in the file); not a text export")
     return text
 
 

@@ -23,8 +23,10 @@ class PostgresKeysetConnector:
     """Read access to another agency's PostgreSQL database, paged by keyset under one snapshot.
 
     ``entity.path`` is ``schema.table``; rows come in (date field, key) order, a page at a time
-    with ``where (…) > (last row)`` so no page is skipped or repeated however large the table. The
-    whole extract runs in one read-only REPEATABLE READ transaction: every page sees the same data.
+    with ``where (…) > (last row)`` so no page is skipped or repeated however large the table. A key the source
+    repeats across a page's end is read whole at that end, and rows with a null key after the last page, so that
+    nothing is lost for the loader to judge. The whole extract runs in one read-only REPEATABLE READ transaction:
+    every page sees the same data.
     """
 
     conninfo: dict
@@ -58,6 +60,7 @@ class PostgresKeysetConnector:
 
     def pages(self, entity: Entity, window: tuple[date, date] | None) -> Iterator[Page]:
         query, bounds, order = _page_query(entity, window)
+        tied_query, null_key_query = _tie_queries(entity, window, order)
         last: tuple | None = None
         where = f"{self.conninfo['host']}:{self.conninfo['port']}/{self.conninfo['dbname']} {entity.path}"
         # The driver's errors are translated around the connection too: its commit at the end can fail as well.
@@ -73,14 +76,26 @@ class PostgresKeysetConnector:
                         f"{', '.join(entity.fields)}") from exc
                 names = [column.name for column in cursor.description or ()]
                 rows = _converted_rows(f"{where} ({position})", cursor, names, order)
+                full = len(rows) == self.page_size
+                if full:
+                    # A key the source repeats could straddle the page's end, and ``> (last)`` would skip its
+                    # other rows: every row of the page's last key is read here, in one query, instead.
+                    tail = tuple(rows[-1][names.index(name)] for name in order)
+                    rows = [row for row in rows if tuple(row[names.index(name)] for name in order) != tail]
+                    rows += _converted_rows(f"{where} ({position}, rows of its last key)",
+                                            conn.execute(tied_query, [*bounds, *tail]), names, order)
+                elif null_key_query is not None:
+                    # Rows with no key sort nowhere in a keyset: read last, for the record rules to quarantine.
+                    rows += _converted_rows(f"{where} (rows without a key)", conn.execute(null_key_query, bounds),
+                                            names, order)
                 records = [{name: record_value(value) for name, value in zip(names, row, strict=True)}
                            for row in rows]
                 check_nesting(f"{where} ({position})", records)
                 request = query(last is not None).as_string(conn)
                 yield Page(f"{request} -- params {[json_value(p) for p in params]}", records)
-                if len(rows) < self.page_size:
+                if not full:
                     return
-                last = tuple(rows[-1][names.index(name)] for name in order)
+                last = tail
 
 
 def record_value(value: object) -> object:
@@ -111,6 +126,8 @@ def _page_query(entity: Entity, window: tuple[date, date] | None) -> tuple[Calla
     columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
     order_by = sql.SQL(", ").join(map(sql.Identifier, order))
     after_last = sql.SQL("({}) > ({})").format(order_by, sql.SQL(", ").join(sql.Placeholder() * len(order)))
+    # A row with a null key has no place in the keyset: it is read on its own after the last page.
+    conditions.append(sql.SQL("row({}) is not null").format(order_by))
 
     def query(follows: bool) -> sql.Composed:
         where = conditions + ([after_last] if follows else [])
@@ -119,6 +136,24 @@ def _page_query(entity: Entity, window: tuple[date, date] | None) -> tuple[Calla
             sql.SQL("where ") + sql.SQL(" and ").join(where) if where else sql.SQL(""), order_by)
 
     return query, bounds, order
+
+
+def _tie_queries(entity: Entity, window: tuple[date, date] | None,
+                 order: tuple[str, ...]) -> tuple[sql.Composed, sql.Composed | None]:
+    """The query of every row with a given key (in the window), and of the rows whose key is null (None when the
+    source's table cannot hold one: the query is the same either way, so it is always asked)."""
+    schema, table = entity.path.split(".")
+    columns = sql.SQL(", ").join(map(sql.Identifier, entity.fields))
+    conditions = ([sql.SQL("{0} >= %s and {0} < %s").format(sql.Identifier(entity.date_field))]
+                  if window is not None and entity.date_field else [])
+    source = sql.Identifier(schema, table)
+    tied = sql.SQL("select {} from {} where {}").format(columns, source, sql.SQL(" and ").join([
+        *conditions, sql.SQL("({}) = ({})").format(sql.SQL(", ").join(map(sql.Identifier, order)),
+                                                   sql.SQL(", ").join(sql.Placeholder() * len(order)))]))
+    null_key = sql.SQL(" or ").join(sql.SQL("{} is null").format(sql.Identifier(name)) for name in order)
+    nulls = sql.SQL("select {} from {} where {}").format(
+        columns, source, sql.SQL(" and ").join([*conditions, sql.SQL("({})").format(null_key)]))
+    return tied, nulls
 
 
 def _converted_rows(where: str, cursor: psycopg.Cursor, names: list[str], order: tuple[str, ...]) -> list[tuple]:
