@@ -18,8 +18,8 @@ from egov.cli.figures import matches, reference_values, show_figures
 from egov.core import config, db
 from egov.core.periods import Period, parse_period
 from egov.core.sources import SOURCES
-from egov.orchestration.runner import migrate, run_dag
-from egov.publication import trace
+from egov.orchestration.runner import DagRunOutcome, migrate, run_dag
+from egov.publication import review, trace
 from egov.publication.release import latest_release, release_batch_ids
 from egov_demo import bench, scale_out
 from egov_demo.simulators import service
@@ -65,8 +65,9 @@ def register_run(subcommands: argparse._SubParsersAction) -> None:
                    help="also load the sources from this day (default: the period's first day)")
     p.add_argument("--load-to", type=date.fromisoformat,
                    help="also load the sources up to this day, inclusive (default: the period's last day)")
-    p.add_argument("--reason", default="egov run: figures rebuilt from the sources as loaded now",
-                   help="recorded with a new version if the figures differ from the last release")
+    p.add_argument("--reason",
+                   help="why the figures changed, if they differ from the period's last release: recorded with the "
+                        "new version (without it, changed figures are held for review and the run exits 4)")
     p.set_defaults(func=cmd_run)
 
 
@@ -108,7 +109,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         say(_batches_of_run(run_id))
     heading(f"dbt build, Great Expectations gate and publication of {period.label} "
             "(Airflow DAG egov_publish_quarterly)")
-    _run_dag("egov_publish_quarterly", load_end.isoformat(), {"period": period.label, "reason": args.reason})
+    held = _publish(period, load_end.isoformat(), args.reason)
+    if held:
+        say(f"pipeline stopped after {steps.elapsed():.0f}s: {held.period} held for review; the release stands")
+        say(held.explain())
+        return review.EXIT_PENDING_REVIEW
     heading(f"trace of the {period.label} release, every figure down to its raw rows and load batches")
     say(_trace_summary(period))
     say(f"pipeline finished in {steps.elapsed():.0f}s\n")
@@ -118,12 +123,31 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_dag(dag_id: str, logical_date: str, conf: dict) -> str:
     outcome = run_dag(dag_id, logical_date, conf)
     say(f"      {outcome.summary()}")
+    _check_outcome(dag_id, outcome)
+    return outcome.run_id
+
+
+def _check_outcome(dag_id: str, outcome: DagRunOutcome) -> None:
+    """Say why a run failed and stop, if it did."""
     if outcome.tasks.get("quality_gate") == "failed":
         say(_gate_failures(outcome.run_id))
     if not outcome.succeeded:
         raise CommandError(f"{dag_id} ended {outcome.state}; airflow output {outcome.log_path}, "
                            f"task logs under {config.state_dir() / 'airflow' / 'logs'}")
-    return outcome.run_id
+
+
+def _publish(period: Period, logical_date: str, reason: str | None) -> review.PendingReview | None:
+    """The publish DAG; what it held for review if it found the figures of a published period changed and had
+    no reason to publish them."""
+    outcome = run_dag("egov_publish_quarterly", logical_date, {"period": period.label, "reason": reason})
+    say(f"      {outcome.summary()}")
+    if not outcome.succeeded and outcome.tasks.get("publish") == "failed":
+        with db.connect(db.job_target("auditor")) as conn:
+            held = review.open_reviews(conn, period, run_id=outcome.run_id)
+        if held:
+            return held[0]
+    _check_outcome("egov_publish_quarterly", outcome)
+    return None
 
 
 def _batches_of_run(run_id: str) -> str:

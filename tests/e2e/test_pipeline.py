@@ -519,16 +519,11 @@ def test_figures_command_reads_the_release_back_keyed_by_figure_id(published_q1)
         k: int(v) if v == v.to_integral_value() else float(v) for k, v in published_q1.items()}
 
 
-def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_diff(published_q1, loaded_q1):
-    import subprocess
-    import sys
-
+def test_a_revised_source_day_is_held_for_review_and_republished_only_with_a_reason(published_q1, loaded_q1):
+    from egov_demo import cli as demo_cli
     from loading import extract
 
-    from egov.publication import publish
     from egov.publication.release import release_diff
-    from egov.quality import gate
-    from egov.transform import dbt
 
     portal = loaded_q1["portal"]
     day, window = date(2019, 2, 14), (date(2019, 2, 14), date(2019, 2, 15))
@@ -536,36 +531,55 @@ def test_a_revised_source_day_is_republished_as_version_2_with_its_reason_and_di
     def reload_day() -> None:
         extract("portal", window)
 
-    before_id, before_version, _ = current_release(Q1)
-    with db.connect(db.admin_target()) as conn:
-        first = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
-                             (before_id,)).fetchall()
+    before_id, before_version, before_hash = current_release(Q1)
+    first = published(Q1)
     portal.faults.restated_on[day] = 3
     try:
         reload_day()
     finally:
         portal.reset_faults()
-    dbt.build(db.job_target("dbt"))
-    with db.connect(db.admin_target()) as conn:
-        outcome = gate.run_gate(conn, Q1, db.job_target("gate"))
-        assert outcome.success, outcome.explain()
-        with pytest.raises(publish.PublicationError, match="needs a reason"):
-            publish.publish(conn, Q1, outcome.validation_id)
-        release = publish.publish(conn, Q1, outcome.validation_id, reason="Portal CMS restated 14/02/2019")
-        diff = release_diff(conn, Q1, release.version)
-        stored = conn.execute("select reason from published.releases where release_id = %s",
-                              (release.release_id,)).fetchone()[0]
-        unchanged = conn.execute("select figure_id, value from published.report_figures where release_id = %s",
-                                 (before_id,)).fetchall()
-    assert release.created and release.version == before_version + 1
-    assert stored == "Portal CMS restated 14/02/2019"
-    assert diff and all(change["figure_id"].startswith("portal_") for change in diff)
-    assert sum(change["value"] - change["previous_value"] for change in diff) == 3
-    assert sorted(unchanged) == sorted(first), "the earlier version is never touched"
 
-    # The source withdraws its restatement: the command line republishes, with its reason, as the next version.
+    # The publish step of `egov run`, as a scheduled run has it: no reason. Nothing is published; the diff is
+    # held for review and printed with how to approve it.
+    held = demo_cli._publish(Q1, "2019-04-01", None)
+    assert held is not None and held.previous_version == before_version
+    assert current_release(Q1) == (before_id, before_version, before_hash), "the release stands"
+    changes = {c.figure_id: (c.previous_value, c.value) for c in held.changes}
+    assert changes and all(figure_id.startswith("portal_") for figure_id in changes)
+    assert sum(value - previous for previous, value in changes.values()) == 3
+    assert all(first[figure_id] == previous for figure_id, (previous, _value) in changes.items())
+    explained = held.explain()
+    assert f"egov publish --period {Q1.label} --reason" in explained and "nothing was published" in explained
+    with db.connect(db.admin_target()) as conn:
+        (stored,) = conn.execute("select count(*) from audit.pending_reviews where review_id = %s",
+                                 (held.review_id,)).fetchone()
+    assert stored == 1
+    pending = egov("pending", "--period", Q1.label, check=False)
+    assert pending.returncode == 4, pending.stderr
+    assert str(held.review_id) in pending.stdout and next(iter(changes)) in pending.stdout
+
+    # An operator approves with a reason: the next version, with its reason and diff; nothing is pending.
+    out = egov("publish", "--period", Q1.label, "--reason", "Portal CMS restated 14/02/2019", check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+    release_id, version, _ = current_release(Q1)
+    assert version == before_version + 1 and f"published 2019Q1 version {version}" in out.stdout
+    with db.connect(db.admin_target()) as conn:
+        diff = release_diff(conn, Q1, version)
+        (reason,) = conn.execute("select reason from published.releases where release_id = %s",
+                                 (release_id,)).fetchone()
+        unchanged = dict(conn.execute("select figure_id, value from published.report_figures where release_id = %s",
+                                      (before_id,)).fetchall())
+    assert reason == "Portal CMS restated 14/02/2019"
+    assert {c["figure_id"]: (c["previous_value"], c["value"]) for c in diff} == changes
+    assert unchanged == first, "the earlier version is never touched"
+    assert egov("pending", "--period", Q1.label, check=False).returncode == 0
+
+    # The source withdraws its restatement. The command line without a reason holds the change too (exit 4);
+    # the DAG with a reason in its conf publishes it.
     reload_day()
-    out = subprocess.run([sys.executable, "-m", "egov.cli", "publish", "--period", Q1.label, "--reason",
-                          "restatement of 14/02/2019 withdrawn"], capture_output=True, text=True, check=True).stdout
-    assert f"published 2019Q1 version {before_version + 2}" in out
-    assert published(Q1) == dict(first)
+    out = egov("publish", "--period", Q1.label, check=False)
+    assert out.returncode == 4 and "held for review" in out.stdout, out.stdout + out.stderr
+    assert current_release(Q1)[1] == version
+    assert demo_cli._publish(Q1, "2019-04-01", "restatement of 14/02/2019 withdrawn") is None
+    assert current_release(Q1)[1] == version + 1
+    assert published(Q1) == first

@@ -9,6 +9,7 @@
     egov trace 2019Q1 [FIGURE]       a figure traced to its raw rows and source batches, reconciled
     egov waive --source ... --reason accept a gap in a source's data for the coverage gate
     egov publish --period 2019Q1     build, validate and publish now (a new version needs --reason)
+    egov pending [--period 2019Q1]   changed figures of published periods held for a reason (exit 4 if any)
     egov audit-pack 2019Q1           everything behind a release in one signed archive (--verify FILE to check one)
 
 With the demo extra (pip install 'egov-warehouse[demo]'):

@@ -10,7 +10,7 @@ from egov.cli.common import CommandError, say
 from egov.core import config, db
 from egov.core.periods import Period, parse_period
 from egov.core.values import plain_number
-from egov.publication import audit_pack, publish, report
+from egov.publication import audit_pack, publish, report, review
 from egov.publication.release import release_diff
 from egov.publication.report import FORMATS, LANGUAGES
 from egov.quality import gate
@@ -20,8 +20,12 @@ from egov.transform import dbt
 def register(subcommands: argparse._SubParsersAction) -> None:
     p = subcommands.add_parser("publish", help="build, validate and publish a period now, without Airflow")
     p.add_argument("--period", required=True, help="quarter (2019Q1) or year (2019)")
-    p.add_argument("--reason", help="why: required when the figures differ from the last release")
+    p.add_argument("--reason", help="why: required when the figures differ from the last release (without it, "
+                                    "changed figures are held for review and the command exits 4)")
     p.set_defaults(func=cmd_publish)
+    p = subcommands.add_parser("pending", help="changed figures of published periods waiting for a reason")
+    p.add_argument("--period", help="one quarter (2019Q1) or year (2019) only")
+    p.set_defaults(func=cmd_pending)
     p = subcommands.add_parser("report",
                                help="the quarterly report's figures section from a release: HTML, XLSX or Markdown")
     p.add_argument("period", help="quarter (2019Q1) or year (2019)")
@@ -63,6 +67,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     with db.connect(db.job_target("publisher")) as conn:
         try:
             release = publish.publish(conn, period, outcome.validation_id, reason=args.reason)
+        except publish.ReviewPending as held:
+            say(str(held))
+            return review.EXIT_PENDING_REVIEW
         except publish.PublicationError as refused:
             raise CommandError(str(refused)) from None
         if not release.created:
@@ -73,6 +80,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
             say(f"  {change['figure_id']:<44} {plain_number(change['previous_value'], missing='-'):>12} -> "
                 f"{plain_number(change['value'], missing='-'):>12}")
     return 0
+
+
+def cmd_pending(args: argparse.Namespace) -> int:
+    """Each period whose changed figures wait for a reason, with the diff; exit 4 if there is any."""
+    period = parse_period(args.period) if args.period else None
+    with db.connect(db.job_target("auditor")) as conn:
+        held = review.open_reviews(conn, period)
+    for pending in held:
+        say(f"{pending.detected_at:%Y-%m-%d %H:%M %Z} {pending.explain()}")
+    if not held:
+        say("no changed figures wait for review" + (f" in {period.label}" if period else ""))
+    return review.EXIT_PENDING_REVIEW if held else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

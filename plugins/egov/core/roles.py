@@ -11,7 +11,8 @@ audit trail, whatever it runs. Each job signs in as its own role with exactly th
                egov_transform (NOLOGIN, the owner of those tables); reads raw, audit and published;
                appends its invocations to audit
     gate       reads every schema; appends its runs to audit.validation_runs
-    publisher  reads every schema; appends releases to published and waivers to audit
+    publisher  reads every schema; appends releases to published, and waivers and the changes it holds for
+               review to audit
     bi         reads marts, reporting and published
     auditor    reads every schema; appends the audit packs it makes, and their signing keys, to audit
     airflow    owns the Airflow metadata database and nothing in the warehouse
@@ -83,7 +84,7 @@ LOGINS: dict[str, Role] = {role.key: role for role in (
     Role("dbt", "egov_dbt", appends=("audit.dbt_invocations",), member_of=(TRANSFORM_OWNER,)),
     Role("gate", "egov_gate", reads=ALL_SCHEMAS, appends=("audit.validation_runs",), temporary=True),
     Role("publisher", "egov_publisher", reads=ALL_SCHEMAS,
-         appends=("published", "audit.coverage_waivers")),
+         appends=("published", "audit.coverage_waivers", "audit.pending_reviews")),
     Role("bi", "egov_bi_reader", reads=("marts", "reporting", "published")),
     Role("auditor", "egov_auditor", reads=ALL_SCHEMAS, appends=("audit.signing_keys", "audit.audit_packs")),
 )}

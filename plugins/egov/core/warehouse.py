@@ -191,6 +191,25 @@ join published.releases r using (release_id)
 where r.version = (select max(version) from published.releases x where x.period = r.period);
 comment on view published.current_figures is 'The latest published version of every period.';
 
+-- Changed figures of an already-published period that no one has yet given a reason for: the run that found
+-- them stopped there, and the release stands until a person publishes them with a reason.
+create table if not exists audit.pending_reviews (
+    review_id           uuid        primary key,
+    period              text        not null,
+    validation_id       uuid        not null references audit.validation_runs (validation_id),
+    content_hash        text        not null,
+    previous_release_id uuid        not null references published.releases (release_id),
+    previous_version    integer     not null,
+    changes             jsonb       not null check (jsonb_typeof(changes) = 'array' and changes <> '[]'),
+    detected_at         timestamptz not null default clock_timestamp(),
+    dag_id              text,
+    run_id              text
+);
+create index if not exists pending_reviews_period on audit.pending_reviews (period, detected_at);
+comment on table audit.pending_reviews is
+    'A run found the figures of a published period changed and published nothing without a person''s reason. '
+    'changes: [{figure_id, previous_value, value}] against previous_version. Append-only.';
+
 -- Audit packs (egov audit-pack): the keys that sign them and every pack made. In the audit schema, but
 -- created here, after published.releases, which a pack refers to.
 create table if not exists audit.signing_keys (
@@ -229,7 +248,7 @@ comment on column audit.audit_packs.signature is 'Ed25519 signature of MANIFEST.
 IMMUTABLE_TABLES = ("published.releases", "published.report_figures", "published.release_diffs",
                     "published.release_batches", "published.release_indicators", "audit.coverage_waivers",
                     "audit.validation_runs", "audit.dbt_invocations", "audit.load_batches",
-                    "audit.rejected_records", "audit.signing_keys", "audit.audit_packs")
+                    "audit.rejected_records", "audit.signing_keys", "audit.audit_packs", "audit.pending_reviews")
 
 
 def ensure_ddl(conn: psycopg.Connection) -> None:

@@ -159,7 +159,9 @@ def publish_dag():
             "### Publish a quarter\n\nOne run per quarter (its data interval), seven days after the quarter "
             "ends so that late and revised data has arrived. `dbt build`, then the "
             "Great Expectations gate on the quarter's slice; publication runs only if no blocking "
-            "expectation failed, so a failed gate leaves the previous release in place. Pass "
+            "expectation failed, so a failed gate leaves the previous release in place. If the quarter was "
+            "published before and its figures changed, the run publishes nothing without a `reason` in the "
+            "conf: it fails with the diff, held for review in `audit.pending_reviews` (`egov pending`). Pass "
             "`period` (e.g. `2019Q1`) in the conf to publish another quarter by hand."
         ),
         schedule=CronDataIntervalTimetable("0 0 1 1,4,7,10 *", timezone=LOCAL_TIMEZONE.key),
@@ -170,7 +172,8 @@ def publish_dag():
             "period": Param(None, type=["null", "string"], pattern=r"^\d{4}(Q[1-4])?$",
                             description="Quarter (2019Q1) or year (2019) to publish instead of the data interval"),
             "reason": Param(None, type=["null", "string"],
-                            description="Why a new version is published when the figures changed since the last one"),
+                            description="Why the figures changed since the last release: without it, changed "
+                                        "figures are held for review and nothing is published"),
         },
     )
     def publish_quarterly():

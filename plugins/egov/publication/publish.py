@@ -14,6 +14,7 @@ from egov.core.rows import one_row
 from egov.core.run_context import OUTSIDE_AIRFLOW, RunContext
 from egov.openlineage import runs
 from egov.publication.release import latest_release
+from egov.publication.review import PendingReview, changes_against, hold_for_review
 from egov.publication.trace import WAREHOUSE_LEVELS, TraceError, batches_used_query, period_components, trace_period
 from egov.transform.figures import content_hash, period_figures
 
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 
 class PublicationError(RuntimeError):
     """The release cannot be made (no validated slice, nothing to publish, no reason for a new version…)."""
+
+
+class ReviewPending(PublicationError):
+    """The figures of an already-published period changed and no reason was given: they were held for review
+    (``audit.pending_reviews``) and nothing was published."""
+
+    def __init__(self, review: PendingReview):
+        super().__init__(review.explain())
+        self.review = review
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,8 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         parent=run,
     ) as openlineage_run:
         release = _publish(conn, period, validation_id, run, reason)
+        if isinstance(release, PendingReview):
+            raise ReviewPending(release)
         if not release.created:
             openlineage_run.outputs = []  # nothing written: the latest release stands
         openlineage_run.add(runs.ReleaseRunFacet(
@@ -57,7 +69,7 @@ def publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
 
 
 def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID, run: RunContext,
-             reason: str | None) -> Release:
+             reason: str | None) -> Release | PendingReview:
     with conn.transaction():
         # One publisher per period at a time; versions stay gap-free.
         conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"publish:{period.label}",))
@@ -84,10 +96,10 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
                            created=False)
         version = latest["version"] + 1 if latest else 1
         if latest and not (reason or "").strip():
-            raise PublicationError(
-                f"the figures of {period.label} differ from version {latest['version']}: a new version needs a "
-                "reason (egov publish --reason, or `reason` in the publish DAG's conf)"
-            )
+            # A changed figure of a published period is never republished without a person's reason. The hold is
+            # recorded and committed; publish() raises it once this transaction is over.
+            return hold_for_review(conn, period, validation_id, digest, latest,
+                                   changes_against(conn, latest["release_id"], figures), run)
         _refuse_unreconciled(conn, period)
         release_id = uuid.uuid4()
         (published_at,) = one_row(
