@@ -167,6 +167,11 @@ def _restarted_each_january(days: np.ndarray, running: np.ndarray) -> np.ndarray
     return running - reached_before
 
 
+def _numbered(days: np.ndarray) -> list[int]:
+    """The numbers of a register that takes every number in turn: 1, 2, ... and 1 again each January."""
+    return _restarted_each_january(days, np.arange(1, len(days) + 1)).tolist()
+
+
 def _entry_days(rng: np.random.Generator, per_working_day: float, calibrated: int,
                 month_factor: np.ndarray = NO_SEASON) -> np.ndarray:
     """Sorted working days of a register's entries, exactly `calibrated` of them in the calibrated quarter."""
@@ -208,7 +213,7 @@ def _licences(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataFrame
         for who, day in zip(requester.tolist(), _as_dates(issued), strict=True)
     ]
     return pd.DataFrame({
-        "licence_number": [f"{n}/{LICENCE_SYMBOL}" for n in _restarted_each_january(issued, np.arange(1, len(issued) + 1)).tolist()],
+        "licence_number": [f"{n}/{LICENCE_SYMBOL}" for n in _numbered(issued)],
         "issued_on": _as_dates(issued),
         "organisation": [organisations[who] for who in requester.tolist()],
         "title": titles,
@@ -226,7 +231,7 @@ def _certificates(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataF
     issued = _entry_days(rng, CERTIFICATES_PER_WORKING_DAY, CALIBRATED_CERTIFICATES)
     size = len(issued)
     return pd.DataFrame({
-        "certificate_number": [f"{n}/{CERTIFICATE_SYMBOL}" for n in _restarted_each_january(issued, np.arange(1, len(issued) + 1)).tolist()],
+        "certificate_number": [f"{n}/{CERTIFICATE_SYMBOL}" for n in _numbered(issued)],
         "issued_on": _as_dates(issued),
         "point_name": [f"{kind} {brand}" for kind, brand in
                        zip(_pick(rng, POINT_KINDS, size), _pick(rng, POINT_BRANDS, size), strict=True)],
