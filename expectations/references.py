@@ -37,6 +37,9 @@ ONESTOP_UNITS = Reference("the one-stop system's unit list",
 ONESTOP_PROCEDURES = Reference("the one-stop system's procedure catalogue",
                                "select distinct procedure_code as code from staging.stg_onestop__procedures")
 CA_AGENCIES = Reference("the CA's agency list", "select agency_code as code from staging.stg_ca__agencies")
+#: The one-stop system's levels of unit and of procedure (its own fixed list: the API documents no other).
+ONESTOP_LEVELS = Reference("the levels province, district and commune",
+                           "select unnest(array['province', 'district', 'commune']) as code")
 PORTAL_LANGUAGES = Reference("the portal's language list",
                              "select language_code as code from staging.stg_portal__languages")
 
@@ -61,7 +64,7 @@ def unknown_codes_query(codes: Sequence[Code]) -> str:
     left to the not-null checks. Each anti-join is written as a join: GX aliases {batch} itself unless the query
     joins."""
     return "\nunion all\n".join(
-        f"select {_literal(code.column)} as code_column, checked.{code.column} as code, "
+        f"select {_literal(code.column)} as code_column, checked.{code.column}::text as code, "
         f"{_literal(code.reference.name)} as reference, count(*) as records "
         f"from {{batch}} as checked left join ({code.reference.query}) as known on known.code = checked.{code.column} "
         f"where checked.{code.column} is not null and known.code is null and ({code.applies}) "

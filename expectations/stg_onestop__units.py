@@ -2,7 +2,7 @@
 against, its own codes (the unit above, the administrative unit) in the administrative units."""
 
 from egov.core.periods import Period
-from egov_expectations.references import ADMIN_UNITS, Code, known_codes, unique_key
+from egov_expectations.references import ADMIN_UNITS, ONESTOP_LEVELS, Code, known_codes, unique_key
 from egov_expectations.suite import Suite, whole_table
 
 TABLE = "staging.stg_onestop__units"
@@ -10,7 +10,8 @@ TABLE = "staging.stg_onestop__units"
 
 def expectations(period: Period) -> list:
     return [
-        known_codes("unit", [Code("parent_code", "parent unit", ADMIN_UNITS),
+        known_codes("unit", [Code("agency_level", "level", ONESTOP_LEVELS),
+                             Code("parent_code", "parent unit", ADMIN_UNITS),
                              Code("admin_unit_code", "administrative unit", ADMIN_UNITS)]),
         unique_key(["agency_code"], "one unit per code in the one-stop system's unit list"),
     ]
