@@ -50,8 +50,10 @@ def _reserved_fields(entity: Entity) -> str:
 
 
 def _duplicate_keys(entity: Entity) -> str:
+    # Each key field under its own name, so that a failure names the repeated key (not "?column?").
+    named = ", ".join(f'{_text(field)} as "{field.replace(chr(34), chr(34) * 2)}"' for field in entity.key)
     key = ", ".join(_text(field) for field in entity.key)
-    return (f"select {key}, count(*) as records from {{batch}} group by {key} having count(*) > 1")
+    return (f"select {named}, count(*) as records from {{batch}} group by {key} having count(*) > 1")
 
 
 def _suite(source: Source, entity: Entity) -> Suite:

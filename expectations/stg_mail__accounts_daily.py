@@ -3,6 +3,7 @@
 import great_expectations as gx
 
 from egov.core.periods import Period
+from egov_expectations.references import AGENCIES, Code, known_codes, unique_key
 from egov_expectations.suite import Suite, table_slice
 
 TABLE = "staging.stg_mail__accounts_daily"
@@ -20,8 +21,9 @@ def expectations(period: Period) -> list:
         where yesterday.accounts_total + today.accounts_created - today.accounts_closed <> today.accounts_total
     """
     return [
-        gx.expectations.ExpectCompoundColumnsToBeUnique(
-            column_list=["report_date", "agency_code"], description="one export line per agency and day"),
+        # The mail system exports no agency list of its own: its units are the warehouse's agencies.
+        known_codes("export line", [Code("agency_code", "agency", AGENCIES)]),
+        unique_key(["report_date", "agency_code"], "one export line per agency and day"),
         gx.expectations.ExpectColumnValuesToBeBetween(
             column="accounts_created", min_value=0, description="no negative mailboxes created"),
         gx.expectations.ExpectColumnValuesToBeBetween(

@@ -31,6 +31,11 @@ def days_of(column: str, period: Period) -> str:
     return f"{column} >= '{period.start}' and {column} < '{period.end}'"
 
 
+def whole_table(table: str) -> Callable[[Period], str]:
+    """The slice query of a snapshot: every period's figures rest on all of it."""
+    return lambda period: f"select * from {table}"
+
+
 def table_slice(table: str, date_column: str) -> Callable[[Period], str]:
     """The slice query of a table dated by ``date_column``: its rows in the period."""
     return lambda period: f"select * from {table} where {days_of(date_column, period)}"

@@ -1,5 +1,5 @@
 """The simulated register workbooks: the Q1/2019 report by construction, the layout of a government spreadsheet,
-one-column keys, atomic and idempotent delivery, and fault helpers that do what they say.
+numbers that restart every January, atomic and idempotent delivery, and fault helpers that do what they say.
 
 Every figure is read back from the delivered workbooks with openpyxl, locating the header row as a reader
 must, never from the generator.
@@ -141,11 +141,17 @@ def test_flow_sheets_list_their_month_and_the_network_sheet_the_register_so_far(
         assert codes_then <= set(sheets[later][NETWORK]["Mã cơ quan"]), "an agency never leaves the register"
 
 
-def test_every_entry_has_a_one_column_key(sheets):
-    for sheet in ENTRY_DATE:
-        keys = flows(sheets, sheet)[KEY[sheet]]
-        assert keys.is_unique and keys.notna().all(), sheet
-    assert flows(sheets, LICENCES)["Số giấy phép"].str.fullmatch(r"\d+/GP-STTTT").all()
+def test_entry_numbers_restart_every_january_and_are_unique_within_their_year(sheets):
+    for sheet, dated_by in ENTRY_DATE.items():
+        entries = flows(sheets, sheet)
+        year = entries[dated_by].map(lambda day: day.year)
+        assert entries[KEY[sheet]].notna().all(), sheet
+        assert not entries.assign(year=year).duplicated([KEY[sheet], "year"]).any(), sheet
+    licences = flows(sheets, LICENCES)
+    assert licences["Số giấy phép"].str.fullmatch(r"\d+/GP-STTTT").all()
+    # The first licence of each year is number 1 again, so the number alone repeats across the years.
+    firsts = licences.groupby(licences["Ngày cấp"].map(lambda day: day.year))["Số giấy phép"].first()
+    assert firsts.to_dict() == {2018: "1/GP-STTTT", 2019: "1/GP-STTTT"}
     for month in MONTHS:
         assert sheets[month][NETWORK]["Mã cơ quan"].is_unique
     unit_names = {unit.code: unit.name for unit in load_units()}

@@ -312,7 +312,9 @@ REGISTERS = Source(
             "Giấy phép xuất bản",
             {"Số giấy phép": TEXT, "Ngày cấp": DATE, "Tổ chức đề nghị cấp phép": TEXT, "Tên tài liệu": TEXT,
              "Số lượng in (bản)": INT, REGISTER_MONTH_FIELD: DATE},
-            # The department restarts its numbering every January.
+            # The department restarts its numbering every January, so a number is unique only within the year of
+            # its date: a rule over every month's workbook, which staging's dbt test and the gate check
+            # (unique_within_year). The key here is what one load can judge: the same number on the same date.
             key=("Số giấy phép", "Ngày cấp"),
             date_field=REGISTER_MONTH_FIELD,
         ),

@@ -6,9 +6,9 @@ Q1/2019 is pinned by construction to the department's Q1/2019 report (sections 2
 certificates issued, one inspection of 16 organisations and individuals of which 10 with shortcomings, one
 complaint, and 27 agencies connected at the end of the quarter.
 
-Every entry has a natural key of one column. The department restarts its licence, certificate and decision
-numbers every January; the simulated registers number on across the new year instead, so that the number alone
-identifies an entry. Complaint codes carry their year, so their count restarts.
+The department numbers its licences, certificates and decisions from 1 every January, as the simulated registers
+do: a number identifies an entry only within the year of its date. Complaint codes carry their year, so their count
+restarts too and the code alone identifies a complaint.
 """
 
 from dataclasses import dataclass
@@ -158,6 +158,20 @@ def _as_dates(days: np.ndarray) -> list[date]:
     return days.astype(date).tolist()
 
 
+def _restarted_each_january(days: np.ndarray, running: np.ndarray) -> np.ndarray:
+    """The numbers of entries on sorted ``days`` as the department gives them: ``running`` (increasing numbers
+    counted on across the years) less the last number reached the year before."""
+    years = days.astype("datetime64[Y]")
+    opens_a_year = np.r_[True, years[1:] != years[:-1]]
+    reached_before = np.maximum.accumulate(np.where(opens_a_year, np.r_[0, running[:-1]], 0))
+    return running - reached_before
+
+
+def _numbered(days: np.ndarray) -> list[int]:
+    """The numbers of a register that takes every number in turn: 1, 2, ... and 1 again each January."""
+    return _restarted_each_january(days, np.arange(1, len(days) + 1)).tolist()
+
+
 def _entry_days(rng: np.random.Generator, per_working_day: float, calibrated: int,
                 month_factor: np.ndarray = NO_SEASON) -> np.ndarray:
     """Sorted working days of a register's entries, exactly `calibrated` of them in the calibrated quarter."""
@@ -199,7 +213,7 @@ def _licences(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataFrame
         for who, day in zip(requester.tolist(), _as_dates(issued), strict=True)
     ]
     return pd.DataFrame({
-        "licence_number": [f"{n}/{LICENCE_SYMBOL}" for n in range(1, len(issued) + 1)],
+        "licence_number": [f"{n}/{LICENCE_SYMBOL}" for n in _numbered(issued)],
         "issued_on": _as_dates(issued),
         "organisation": [organisations[who] for who in requester.tolist()],
         "title": titles,
@@ -217,7 +231,7 @@ def _certificates(rng: np.random.Generator, units: tuple[Unit, ...]) -> pd.DataF
     issued = _entry_days(rng, CERTIFICATES_PER_WORKING_DAY, CALIBRATED_CERTIFICATES)
     size = len(issued)
     return pd.DataFrame({
-        "certificate_number": [f"{n}/{CERTIFICATE_SYMBOL}" for n in range(1, size + 1)],
+        "certificate_number": [f"{n}/{CERTIFICATE_SYMBOL}" for n in _numbered(issued)],
         "issued_on": _as_dates(issued),
         "point_name": [f"{kind} {brand}" for kind, brand in
                        zip(_pick(rng, POINT_KINDS, size), _pick(rng, POINT_BRANDS, size), strict=True)],
@@ -240,7 +254,7 @@ def _inspections(rng: np.random.Generator) -> pd.DataFrame:
     violations = rng.binomial(entities, VIOLATION_SHARE)
     fined = rng.binomial(violations, FINED_SHARE)
     frame = pd.DataFrame({
-        "decision_number": [f"{n}/{DECISION_SYMBOL}" for n in decision.tolist()],
+        "decision_number": [f"{n}/{DECISION_SYMBOL}" for n in _restarted_each_january(inspected, decision).tolist()],
         "inspected_on": _as_dates(inspected),
         "subject": _pick(rng, INSPECTION_SUBJECTS, size),
         "entities_inspected": entities,
