@@ -95,11 +95,12 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
             return Release(latest["release_id"], period.label, latest["version"], digest, latest["published_at"],
                            created=False)
         version = latest["version"] + 1 if latest else 1
+        # What changed against the latest version: held for review without a reason, else the release's diff.
+        changes = changes_against(conn, latest["release_id"], figures) if latest else ()
         if latest and not (reason or "").strip():
             # A changed figure of a published period is never republished without a person's reason. The hold is
             # recorded and committed; publish() raises it once this transaction is over.
-            return hold_for_review(conn, period, validation_id, digest, latest,
-                                   changes_against(conn, latest["release_id"], figures), run)
+            return hold_for_review(conn, period, validation_id, digest, latest, changes, run)
         _refuse_unreconciled(conn, period)
         release_id = uuid.uuid4()
         (published_at,) = one_row(
@@ -120,20 +121,11 @@ def _publish(conn: psycopg.Connection, period: Period, validation_id: uuid.UUID,
         ) as copy:
             for figure_id, value, unit in figures:
                 copy.write_row((release_id, period.label, version, figure_id, value, unit))
-        if latest:
-            conn.execute(
-                """
-                insert into published.release_diffs (release_id, period, version, figure_id, previous_value, value)
-                select %(release)s, %(period)s, %(version)s, coalesce(new.figure_id, old.figure_id), old.value,
-                       new.value
-                from (select figure_id, value from published.report_figures where release_id = %(release)s) as new
-                full join (select figure_id, value from published.report_figures where release_id = %(previous)s)
-                    as old using (figure_id)
-                where new.value is distinct from old.value
-                """,
-                {"release": release_id, "period": period.label, "version": version,
-                 "previous": latest["release_id"]},
-            )
+        with conn.cursor().copy("copy published.release_diffs (release_id, period, version, figure_id, "
+                                "previous_value, value) from stdin") as copy:
+            for change in changes:
+                copy.write_row((release_id, period.label, version, change.figure_id, change.previous_value,
+                                change.value))
     log.info("published %s version %d (%d figures, %s)", period.label, version, len(figures), digest[:12])
     return Release(release_id, period.label, version, digest, published_at, created=True)
 
