@@ -1,12 +1,19 @@
 -- Boundaries move figures between units, never in or out of the whole: for every flow and stock,
--- the province total on the period's boundaries (Trà Vinh) equals that on today's (Vĩnh Long), and
--- both equal the province-wide figure.
+-- the province total on the facts' boundaries equals that on today's (Vĩnh Long), and both equal the
+-- province-wide figure. "As was", a period straddling 1 July 2025 has two province rows, Trà Vinh with
+-- the days before and Vĩnh Long with the days after: together they are the whole.
 
 with
 
 units as (
-    select * from {{ ref('rpt_indicator_admin_unit_period') }}
+    select
+        period_label,
+        indicator_code,
+        boundary,
+        sum(indicator_value) as indicator_value
+    from {{ ref('rpt_indicator_admin_unit_period') }}
     where admin_level = 'province'
+    group by period_label, indicator_code, boundary
 ),
 
 periods as (

@@ -22,6 +22,7 @@ from egov.core import db
 from egov.core.periods import parse_period
 from egov.core.sources import SOURCES
 from egov.transform import dbt
+from egov_demo.admin_unit_seed import JANUARY_2025_ABSORBED_BY, read_reference_files
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +33,8 @@ CONSISTENCY_TESTS = (
     "assert_ratios_equal_their_recomputed_parts",
     "assert_mail_accounts_reconcile",
     "assert_as_was_and_as_is_agree_over_the_province",
+    "assert_today_s_communes_add_up_their_predecessors",
+    "assert_every_unit_version_leads_to_a_unit_of_today",
 )
 
 
@@ -99,6 +102,12 @@ def test_stocks_are_not_summed_and_flows_are(built_2019):
      "where boundary = 'as_is' and admin_level = 'province' and period_label = '2019' "
      "and indicator_code = 'onestop_dossiers_received'",
      "assert_as_was_and_as_is_agree_over_the_province"),
+    ("update reporting.rpt_indicator_admin_unit_period set indicator_value = indicator_value + 1 "
+     "where boundary = 'as_is' and admin_level = 'commune' and period_label = '2019Q2' "
+     "and admin_unit_code = '29242' and indicator_code = 'onestop_dossiers_received'",
+     "assert_today_s_communes_add_up_their_predecessors"),
+    ("update marts.dim_admin_unit set current_unit_code = '842' where admin_unit_key = '29239@2018-01-01'",
+     "assert_every_unit_version_leads_to_a_unit_of_today"),
 ])
 def test_each_consistency_test_fails_on_a_wrong_rollup(built_2019, corruption, test_name):
     with db.connect(db.admin_target()) as conn:
@@ -113,20 +122,42 @@ def test_each_consistency_test_fails_on_a_wrong_rollup(built_2019, corruption, t
     assert failed.value.data_failure and "FAIL" in str(failed.value) and test_name in str(failed.value)
 
 
+def _predecessors_of_today_s_communes() -> dict[str, tuple[str, set[str]]]:
+    """Each commune of today (code -> name and the 2019 communes it holds), read from the reference files."""
+    files = read_reference_files()
+    absorbed_by = {**JANUARY_2025_ABSORBED_BY,
+                   **{move.old_code: move.old_code for move in files.communes_2025_07}}
+    new_code = {move.old_code: move.new_code for move in files.communes_2025_07}
+    names = {move.new_code: move.new_name for move in files.communes_2025_07}
+    held: dict[str, set[str]] = {code: set() for code in names}
+    for unit in files.units_2019:
+        if unit.level == "commune":
+            held[new_code[absorbed_by[unit.code]]].add(unit.code)
+    return {code: (names[code], communes) for code, communes in held.items()}
+
+
 def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
-    def value(boundary: str, code: str) -> Decimal:
-        return one("select indicator_value from reporting.rpt_indicator_admin_unit_period where period_label = '2019'"
-                   " and indicator_code = 'onestop_dossiers_received' and boundary = %s and admin_unit_code = %s",
-                   (boundary, code))
+    def values(boundary: str, level: str) -> dict[str, tuple[str, Decimal]]:
+        with db.connect(db.admin_target()) as conn:
+            rows = conn.execute(
+                "select admin_unit_code, admin_unit_name, indicator_value from reporting.rpt_indicator_admin_unit_period"
+                " where period_label = '2019' and indicator_code = 'onestop_dossiers_received' and boundary = %s"
+                " and admin_level = %s", (boundary, level)).fetchall()
+        return {code: (name, value) for code, name, value in rows}
 
     province = figures("2019")["onestop_dossiers_received"]
-    assert value("as_was", "84") == value("as_is", "86") == province
-    # Phường 2 and Phường 6 were merged into Phường 3 on 1 January 2025.
-    assert value("as_is", "29242") == value("as_was", "29242") + value("as_was", "29245") + value("as_was", "29251")
-    assert one("select count(*) from reporting.rpt_indicator_admin_unit_period where boundary = 'as_is' "
-               "and admin_level = 'district'") == 0
-    assert one("select admin_unit_name from reporting.rpt_indicator_admin_unit_period where boundary = 'as_is' "
-               "and admin_level = 'province' limit 1") == "Tỉnh Vĩnh Long"
+    assert values("as_was", "province") == {"84": ("Tỉnh Trà Vinh", province)}
+    assert values("as_is", "province") == {"86": ("Tỉnh Vĩnh Long", province)}
+    assert len(values("as_was", "district")) == 9 and values("as_is", "district") == {}
+    was = values("as_was", "commune")
+    assert len(was) == 106, "a 2019 year is reported by its own 106 communes"
+    today = _predecessors_of_today_s_communes()
+    assert len(today) == 41
+    # Each commune of today holds what its 2019 predecessors held: Phường Trà Vinh (29242) those of
+    # Phường 1, 3 and 9, and of Phường 2 and 6, which went into Phường 3 on 1 January 2025.
+    assert today["29242"][1] == {"29239", "29242", "29245", "29251", "29260"}
+    assert values("as_is", "commune") == {
+        code: (name, sum(was[old][1] for old in communes)) for code, (name, communes) in today.items()}
 
 
 def test_the_bi_role_reads_what_dbt_built_but_not_raw(built_2019):

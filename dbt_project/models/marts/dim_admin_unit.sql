@@ -1,6 +1,9 @@
 -- Administrative units as SCD2 versions, with where each version's territory is today: the
 -- successor chain is followed to the current version of the commune and of the province, so facts
--- can be rolled up "as was" (the boundaries of their day) or "as is" (today's).
+-- can be rolled up "as was" (the boundaries of their day) or "as is" (today's). A chain can pass
+-- through a reused code: Phường 2 (29245) went into Phường 3 (29242) on 1 January 2025, and Phường 3
+-- into Phường Trà Vinh, which kept the code 29242, on 1 July 2025; each step joins the version in
+-- force on the day the previous one ended, so the chain ends at Phường Trà Vinh.
 
 with recursive
 
@@ -42,7 +45,11 @@ current_successor as (
 ),
 
 -- A unit whose level was abolished (districts in July 2025) has no successor of its own: its
--- territory is today in the current unit of the level above it.
+-- territory is today in the current unit of the level above it. For Trà Vinh's districts that is the
+-- province (Vĩnh Long), not a commune: their communes went to several new communes, and some new
+-- communes took in communes of two districts (Phường Nguyệt Hóa: Phường 7 and 8 of the city, Xã Nguyệt
+-- Hóa of Châu Thành), so no commune holds a whole district. A district's figures therefore count, on
+-- today's boundaries, only in the province total; its communes' figures go to their new communes.
 resolved as (
     select
         versions.admin_unit_code,

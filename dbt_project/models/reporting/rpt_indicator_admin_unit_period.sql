@@ -1,14 +1,18 @@
-{{ config(indexes=[{'columns': ['period_label', 'indicator_code', 'boundary', 'admin_unit_code'], 'unique': true}]) }}
+{{ config(indexes=[{'columns': ['period_label', 'indicator_code', 'boundary', 'admin_unit_key'], 'unique': true}]) }}
 
 -- Every indicator per quarter and year and administrative unit, on two sets of boundaries:
--- "as_was", the units of the period (a 2019 figure rolls up to its 2019 district and to Trà Vinh),
--- and "as_is", today's units (its commune's successor, and Vĩnh Long). Indicators without an agency
--- (portal, registers, the procedure catalogue) belong to the province as a whole.
+-- "as_was", the units of the facts' own days (a 2019 figure rolls up to its 2019 commune, district and
+-- Trà Vinh), and "as_is", today's units (the new commune its commune went into, and Vĩnh Long).
+-- A period that straddles a change of boundaries is rolled up segment by segment
+-- (int_indicator_agency_segment): "as was", the year 2025 shows Trà Vinh's communes and districts with
+-- the first half and Vĩnh Long's new communes with the second. Rows are unit versions (admin_unit_key),
+-- since a reused code (29242) names a different territory on each side of 1 July 2025. Indicators
+-- without an agency (portal, registers, the procedure catalogue) belong to the province as a whole.
 
 with
 
-agency_periods as (
-    select * from {{ ref('int_indicator_agency_period') }}
+agency_segments as (
+    select * from {{ ref('int_indicator_agency_segment') }}
 ),
 
 agencies as (
@@ -38,30 +42,33 @@ known as (
 
 agency_units as (
     select
-        agency_periods.*,
+        agency_segments.*,
         coalesce(agencies.admin_unit_code, '{{ var("province_code") }}') as admin_unit_code
-    from agency_periods
+    from agency_segments
     inner join known
-        on agency_periods.period_label = known.period_label and agency_periods.indicator_code = known.indicator_code
-    left join agencies on agency_periods.agency_code = agencies.agency_code
+        on agency_segments.period_label = known.period_label and agency_segments.indicator_code = known.indicator_code
+    left join agencies on agency_segments.agency_code = agencies.agency_code
 ),
 
 last_versions as (
-    -- Each agency unit's latest version begun by the period's end, for units merged away before it.
-    select distinct on (agency_units.period_label, agency_units.admin_unit_code)
+    -- Each agency unit's latest version begun by the segment's end, for units merged away before it.
+    select distinct on (agency_units.period_label, agency_units.segment_end, agency_units.admin_unit_code)
         agency_units.period_label,
+        agency_units.segment_end,
         agency_units.admin_unit_code,
         -- A unit whose level was abolished has no successor: its territory went to its current unit.
         coalesce(units.successor_code, units.current_unit_code) as successor_code
     from agency_units
     inner join units
-        on agency_units.admin_unit_code = units.admin_unit_code and agency_units.period_end >= units.valid_from
-    order by agency_units.period_label asc, agency_units.admin_unit_code asc, units.valid_from desc
+        on agency_units.admin_unit_code = units.admin_unit_code and agency_units.segment_end >= units.valid_from
+    order by
+        agency_units.period_label asc, agency_units.segment_end asc, agency_units.admin_unit_code asc,
+        units.valid_from desc
 ),
 
 placed as (
-    -- The unit version each value belongs to at the period's end: its own unit's, or if that unit was
-    -- merged away before the period ended, the version of the unit that absorbed it.
+    -- The unit version each value belongs to at its segment's end: its own unit's, or if that unit was
+    -- merged away before the segment ended, the version of the unit that absorbed it.
     select
         agency_units.period_label,
         agency_units.indicator_code,
@@ -72,17 +79,18 @@ placed as (
     left join units as own
         on
             agency_units.admin_unit_code = own.admin_unit_code
-            and agency_units.period_end >= own.valid_from
-            and (agency_units.period_end < own.valid_to or own.valid_to is null)
+            and agency_units.segment_end >= own.valid_from
+            and (agency_units.segment_end < own.valid_to or own.valid_to is null)
     left join last_versions
         on
             agency_units.period_label = last_versions.period_label
+            and agency_units.segment_end = last_versions.segment_end
             and agency_units.admin_unit_code = last_versions.admin_unit_code
     left join units as absorbing
         on
             last_versions.successor_code = absorbing.admin_unit_code
-            and agency_units.period_end >= absorbing.valid_from
-            and (agency_units.period_end < absorbing.valid_to or absorbing.valid_to is null)
+            and agency_units.segment_end >= absorbing.valid_from
+            and (agency_units.segment_end < absorbing.valid_to or absorbing.valid_to is null)
 ),
 
 as_was as (
@@ -91,14 +99,15 @@ as_was as (
         placed.indicator_code,
         'as_was' as boundary,
         ancestors.ancestor_level as admin_level,
+        ancestors.ancestor_key as admin_unit_key,
         ancestors.ancestor_code as admin_unit_code,
         ancestors.ancestor_name as admin_unit_name,
         sum(placed.indicator_value) as indicator_value
     from placed
     inner join ancestors on placed.admin_unit_key = ancestors.admin_unit_key
     group by
-        placed.period_label, placed.indicator_code, ancestors.ancestor_level, ancestors.ancestor_code,
-        ancestors.ancestor_name
+        placed.period_label, placed.indicator_code, ancestors.ancestor_level, ancestors.ancestor_key,
+        ancestors.ancestor_code, ancestors.ancestor_name
 ),
 
 as_is as (
@@ -107,6 +116,7 @@ as_is as (
         placed.indicator_code,
         'as_is' as boundary,
         ancestors.ancestor_level as admin_level,
+        ancestors.ancestor_key as admin_unit_key,
         ancestors.ancestor_code as admin_unit_code,
         ancestors.ancestor_name as admin_unit_name,
         sum(placed.indicator_value) as indicator_value
@@ -114,8 +124,8 @@ as_is as (
     inner join units as today on placed.current_unit_code = today.admin_unit_code and today.is_current
     inner join ancestors on today.admin_unit_key = ancestors.admin_unit_key
     group by
-        placed.period_label, placed.indicator_code, ancestors.ancestor_level, ancestors.ancestor_code,
-        ancestors.ancestor_name
+        placed.period_label, placed.indicator_code, ancestors.ancestor_level, ancestors.ancestor_key,
+        ancestors.ancestor_code, ancestors.ancestor_name
 ),
 
 additive as (
@@ -130,6 +140,7 @@ ratios as (
         indicators.indicator_code,
         numerator.boundary,
         numerator.admin_level,
+        numerator.admin_unit_key,
         numerator.admin_unit_code,
         numerator.admin_unit_name,
         numerator.indicator_value / nullif(denominator.indicator_value, 0) as indicator_value,
@@ -142,7 +153,7 @@ ratios as (
             indicators.denominator_code = denominator.indicator_code
             and numerator.period_label = denominator.period_label
             and numerator.boundary = denominator.boundary
-            and numerator.admin_unit_code = denominator.admin_unit_code
+            and numerator.admin_unit_key = denominator.admin_unit_key
     where indicators.measure_kind = 'ratio'
 ),
 
@@ -152,6 +163,7 @@ final as (
         indicator_code::text as indicator_code,
         boundary::text as boundary,
         admin_level::text as admin_level,
+        admin_unit_key::text as admin_unit_key,
         admin_unit_code::text as admin_unit_code,
         admin_unit_name::text as admin_unit_name,
         indicator_value::numeric(20, 6) as indicator_value,
@@ -164,6 +176,7 @@ final as (
         indicator_code::text,
         boundary::text,
         admin_level::text,
+        admin_unit_key::text,
         admin_unit_code::text,
         admin_unit_name::text,
         indicator_value::numeric(20, 6),

@@ -1,6 +1,8 @@
 -- For every version of an administrative unit, itself and the units above it, each in the version
 -- that was in force when the unit's version began (the province of a 2019 commune is Trà Vinh; of the
--- same commune today, Vĩnh Long).
+-- same commune today, Vĩnh Long). Ancestors are versions, not codes: a code can name two territories
+-- (29242 is Phường 3 until 30 June 2025 and the larger Phường Trà Vinh from 1 July), and each version
+-- finds the parent of its own time.
 
 with recursive
 
@@ -12,6 +14,7 @@ ancestors as (
     select
         units.admin_unit_key,
         units.valid_from as as_of,
+        units.admin_unit_key as ancestor_key,
         units.admin_unit_code as ancestor_code,
         units.admin_unit_name as ancestor_name,
         units.admin_level as ancestor_level,
@@ -21,6 +24,7 @@ ancestors as (
     select
         ancestors.admin_unit_key,
         ancestors.as_of,
+        parents.admin_unit_key,
         parents.admin_unit_code,
         parents.admin_unit_name,
         parents.admin_level,
@@ -36,6 +40,7 @@ ancestors as (
 final as (
     select
         admin_unit_key,
+        ancestor_key,
         ancestor_code,
         ancestor_name,
         ancestor_level
