@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from importlib import resources
@@ -160,13 +161,18 @@ def _check_july_2025(units_2025_01: Sequence[ListedUnit], moves: Sequence[Commun
 
 def new_communes(moves: Sequence[CommuneMove]) -> dict[str, CommuneMove]:
     """Each new commune by its code (the first row that names it), after checking that every row naming it
-    agrees on name, type and clause, and that its code is the old code of one of its own constituents."""
+    agrees on name, type and clause, that no two codes share a name, and that its code is the old code of
+    one of its own constituents."""
     by_code: dict[str, CommuneMove] = {}
     for move in moves:
         first = by_code.setdefault(move.new_code, move)
         if (first.new_name, first.new_unit_type, first.basis) != (move.new_name, move.new_unit_type, move.basis):
             raise ReferenceDataError(f"new code {move.new_code}: {first.old_code} and {move.old_code} describe it "
                                      "differently")
+    names = Counter(move.new_name for move in by_code.values())
+    if names.most_common(1)[0][1] > 1:
+        raise ReferenceDataError(f"new communes named alike under different codes: "
+                                 f"{sorted(name for name, count in names.items() if count > 1)}")
     constituents = {move.old_code for move in moves}
     for code, move in by_code.items():
         if code not in constituents or next(m for m in moves if m.old_code == code).new_code != code:
