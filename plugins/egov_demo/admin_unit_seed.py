@@ -146,8 +146,9 @@ def _check_july_2025(units_2025_01: Sequence[ListedUnit], moves: Sequence[Commun
     if len(mapped) != len(set(mapped)):
         raise ReferenceDataError(f"communes mapped twice: {sorted({c for c in mapped if mapped.count(c) > 1})}")
     if set(mapped) != set(communes):
-        raise ReferenceDataError(f"the July-2025 map does not cover the 2025-01 communes exactly: missing "
-                                 f"{sorted(set(communes) - set(mapped))}, unknown {sorted(set(mapped) - set(communes))}")
+        missing, unknown = sorted(set(communes) - set(mapped)), sorted(set(mapped) - set(communes))
+        raise ReferenceDataError(f"the July-2025 map does not cover the 2025-01 communes exactly: missing {missing}, "
+                                 f"unknown {unknown}")
     for move in moves:
         listed = communes[move.old_code]
         if (move.old_name, move.old_district_code) != (listed.name, listed.parent_code):

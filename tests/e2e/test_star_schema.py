@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from egov_demo.admin_unit_seed import JANUARY_2025_ABSORBED_BY, read_reference_files
 from loading import extract
 from source_readers import all_figures
 
@@ -22,7 +23,6 @@ from egov.core import db
 from egov.core.periods import parse_period
 from egov.core.sources import SOURCES
 from egov.transform import dbt
-from egov_demo.admin_unit_seed import JANUARY_2025_ABSORBED_BY, read_reference_files
 
 pytestmark = pytest.mark.e2e
 
@@ -140,9 +140,10 @@ def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
     def values(boundary: str, level: str) -> dict[str, tuple[str, Decimal]]:
         with db.connect(db.admin_target()) as conn:
             rows = conn.execute(
-                "select admin_unit_code, admin_unit_name, indicator_value from reporting.rpt_indicator_admin_unit_period"
-                " where period_label = '2019' and indicator_code = 'onestop_dossiers_received' and boundary = %s"
-                " and admin_level = %s", (boundary, level)).fetchall()
+                "select admin_unit_code, admin_unit_name, indicator_value"
+                " from reporting.rpt_indicator_admin_unit_period where period_label = '2019'"
+                " and indicator_code = 'onestop_dossiers_received' and boundary = %s and admin_level = %s",
+                (boundary, level)).fetchall()
         return {code: (name, value) for code, name, value in rows}
 
     province = figures("2019")["onestop_dossiers_received"]

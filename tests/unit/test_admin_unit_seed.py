@@ -53,7 +53,8 @@ def test_the_check_fails_on_a_seed_edited_by_hand(tmp_path, monkeypatch, capsys)
 def test_every_one_of_the_104_communes_of_january_2025_ends_in_a_new_commune_of_vinh_long():
     rows = seed_rows()
     january = {row["code"] for row in reference(UNITS_2025_01) if row["level"] == "commune"}
-    new_units = {row["admin_unit_code"]: row for row in rows if row["valid_from"] == JULY and row["admin_level"] == "commune"}
+    new_units = {row["admin_unit_code"]: row for row in rows
+                 if row["valid_from"] == JULY and row["admin_level"] == "commune"}
     ended = {row["admin_unit_code"]: row for row in rows
              if row["admin_level"] == "commune" and row["valid_from"] == "2018-01-01" and row["valid_to"] == JULY}
     assert len(january) == 104 and set(ended) == january
@@ -138,7 +139,7 @@ def test_a_new_code_that_is_none_of_its_constituents_codes_is_refused(data_dir):
         text = moves.read_text(encoding="utf-8").splitlines(keepends=True)
         moves.write_text("".join(line.replace(",29263,final", ",29999,final") if line.startswith(old_code) else line
                                  for line in text), encoding="utf-8")
-    with pytest.raises(ReferenceDataError, match="new code 29999 .* is not the old code of one of its constituents"):
+    with pytest.raises(ReferenceDataError, match=r"new code 29999 .* is not the old code of one of its constituents"):
         build_seed(read_reference_files(data_dir))
 
 

@@ -24,7 +24,7 @@ ancestors as (
     select
         ancestors.admin_unit_key,
         ancestors.as_of,
-        parents.admin_unit_key,
+        parents.admin_unit_key as ancestor_key,
         parents.admin_unit_code,
         parents.admin_unit_name,
         parents.admin_level,

@@ -41,7 +41,7 @@ segment_starts as (
         boundary_changes.change_day
     from periods
     inner join boundary_changes
-        on boundary_changes.change_day > periods.period_start and boundary_changes.change_day <= periods.period_end
+        on periods.period_start < boundary_changes.change_day and periods.period_end >= boundary_changes.change_day
 ),
 
 segments as (
