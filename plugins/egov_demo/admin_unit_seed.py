@@ -101,25 +101,29 @@ class ReferenceFiles:
     communes_2025_07: tuple[CommuneMove, ...]
 
 
-def _read_rows(path: Path | None, resource: str) -> list[dict[str, str]]:
+def _read_rows(path: Path | None, resource: str, columns: Iterable[str]) -> list[dict[str, str]]:
     source = resources.files("egov_demo").joinpath("data", resource) if path is None else path
     with source.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        missing = sorted(set(columns) - set(reader.fieldnames or ()))
+        if missing:
+            raise ReferenceDataError(f"{resource} has no column {', '.join(missing)}")
+        return list(reader)
 
 
 def read_reference_files(data_dir: Path | None = None) -> ReferenceFiles:
-    """The three reference files, from ``data_dir`` or from the package's own copies."""
+    """The three reference files, from ``data_dir`` or from the package's own copies. Their columns are
+    named as the fields of ``ListedUnit`` and ``CommuneMove``."""
 
-    def rows(resource: str) -> list[dict[str, str]]:
-        return _read_rows(None if data_dir is None else data_dir / resource, resource)
+    def read(resource: str, row_type: type[ListedUnit] | type[CommuneMove]) -> tuple:
+        names = [f.name for f in fields(row_type)]
+        rows = _read_rows(None if data_dir is None else data_dir / resource, resource, names)
+        return tuple(row_type(**{name: row[name] for name in names}) for row in rows)
 
     return ReferenceFiles(
-        units_2019=tuple(ListedUnit(r["code"], r["parent_code"], r["name"], r["unit_type"], r["level"])
-                         for r in rows(UNITS_2019)),
-        units_2025_01=tuple(ListedUnit(r["code"], r["parent_code"], r["name"], r["unit_type"], r["level"])
-                            for r in rows(UNITS_2025_01)),
-        communes_2025_07=tuple(CommuneMove(**{f.name: r[f.name] for f in fields(CommuneMove)})
-                               for r in rows(COMMUNES_2025_07)),
+        units_2019=read(UNITS_2019, ListedUnit),
+        units_2025_01=read(UNITS_2025_01, ListedUnit),
+        communes_2025_07=read(COMMUNES_2025_07, CommuneMove),
     )
 
 
@@ -223,7 +227,8 @@ def render(versions: Sequence[UnitVersion]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m egov_demo.admin_unit_seed", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m egov_demo.admin_unit_seed",
+                                     description="write the admin_units seed from the reference lists")
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed seed differs, write nothing")
     args = parser.parse_args(argv)
     try:

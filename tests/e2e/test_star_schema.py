@@ -157,6 +157,10 @@ def test_as_is_rolls_2019_up_to_today_s_units(built_2019):
     # Each commune of today holds what its 2019 predecessors held: Phường Trà Vinh (29242) those of
     # Phường 1, 3 and 9, and of Phường 2 and 6, which went into Phường 3 on 1 January 2025.
     assert today["29242"][1] == {"29239", "29242", "29245", "29251", "29260"}
+    with db.connect(db.admin_target()) as conn:
+        current = dict(conn.execute("select admin_unit_code, current_unit_code from marts.dim_admin_unit"
+                                    " where admin_level = 'commune' and valid_from = '2018-01-01'").fetchall())
+    assert current == {old: code for code, (_, communes) in today.items() for old in communes}
     assert values("as_is", "commune") == {
         code: (name, sum(was[old][1] for old in communes)) for code, (name, communes) in today.items()}
 

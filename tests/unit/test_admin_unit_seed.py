@@ -147,3 +147,17 @@ def test_a_ward_gone_from_the_january_list_without_a_known_destination_is_refuse
     _edit(data_dir / UNITS_2025_01, "29248,842,Phường 5,Phường,commune\n", "")
     with pytest.raises(ReferenceDataError, match=r"units gone by 2025-01 are \['29245', '29248', '29251'\]"):
         build_seed(read_reference_files(data_dir))
+
+
+def test_a_file_without_a_column_the_seed_needs_is_refused(data_dir):
+    _edit(data_dir / COMMUNES_2025_07, "new_code,", "code_moi,")
+    with pytest.raises(ReferenceDataError, match=f"{COMMUNES_2025_07} has no column new_code"):
+        build_seed(read_reference_files(data_dir))
+
+
+def test_the_command_reports_contradicting_files_without_writing(data_dir, tmp_path, monkeypatch, capsys):
+    _edit(data_dir / COMMUNES_2025_07, ",final,", ",draft,")
+    monkeypatch.setattr(admin_unit_seed, "read_reference_files", lambda: read_reference_files(data_dir))
+    monkeypatch.setattr(admin_unit_seed, "SEED_PATH", tmp_path / "admin_units.csv")
+    assert admin_unit_seed.main([]) == 2
+    assert "only the final resolution" in capsys.readouterr().err and not (tmp_path / "admin_units.csv").exists()
